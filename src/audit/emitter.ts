@@ -1,0 +1,106 @@
+import type { Clock } from '../internal/clock.js';
+import type { AuditEvent, AuditEventBody, AuditSink } from './types.js';
+
+/** Who an event is about. */
+export interface EventIdentity {
+  runId?: string;
+  userId?: string;
+  tenantId?: string;
+  sessionId?: string;
+  traceId?: string;
+}
+
+/**
+ * Numbers events, stamps them, and hands them to `onEvent` and the audit sink.
+ * A failing sink or listener never throws into a run, except through
+ * `emitStrict`, which write-tool intents use to fail closed.
+ */
+export class AuditEmitter {
+  #seq = 0;
+  #failures = 0;
+  readonly #sink: AuditSink | undefined;
+  readonly #onEvent: ((event: AuditEvent) => void) | undefined;
+  readonly #clock: Clock;
+  readonly #onSinkError: (error: unknown, event: AuditEvent) => void;
+
+  constructor(options: {
+    sink: AuditSink | undefined;
+    onEvent: ((event: AuditEvent) => void) | undefined;
+    clock: Clock;
+    onSinkError?: (error: unknown, event: AuditEvent) => void;
+  }) {
+    this.#sink = options.sink;
+    this.#onEvent = options.onEvent;
+    this.#clock = options.clock;
+    this.#onSinkError = options.onSinkError ?? (() => {});
+  }
+
+  /** Sink writes that failed so far. */
+  get failures(): number {
+    return this.#failures;
+  }
+
+  get hasSink(): boolean {
+    return this.#sink !== undefined;
+  }
+
+  /** Emit an event; sink failures are counted and reported, never thrown. */
+  emit(identity: EventIdentity | undefined, body: AuditEventBody): AuditEvent {
+    const event = this.#build(identity, body);
+    this.#notify(event);
+    if (this.#sink) {
+      try {
+        const written = this.#sink.write(event);
+        if (written && typeof (written as Promise<void>).then === 'function') {
+          (written as Promise<void>).then(undefined, (error: unknown) => this.#failed(error, event));
+        }
+      } catch (error) {
+        this.#failed(error, event);
+      }
+    }
+    return event;
+  }
+
+  /** Emit an event and wait until the sink has it; rejects when the sink fails. */
+  async emitStrict(identity: EventIdentity | undefined, body: AuditEventBody): Promise<AuditEvent> {
+    const event = this.#build(identity, body);
+    this.#notify(event);
+    if (this.#sink) {
+      try {
+        await this.#sink.write(event);
+      } catch (error) {
+        this.#failed(error, event);
+        throw error;
+      }
+    }
+    return event;
+  }
+
+  #build(identity: EventIdentity | undefined, body: AuditEventBody): AuditEvent {
+    const event: Record<string, unknown> = { seq: ++this.#seq, ts: this.#clock.now() };
+    if (identity) {
+      for (const key of ['runId', 'userId', 'tenantId', 'sessionId', 'traceId'] as const) {
+        if (identity[key] !== undefined) event[key] = identity[key];
+      }
+    }
+    return Object.freeze(Object.assign(event, body)) as unknown as AuditEvent;
+  }
+
+  #notify(event: AuditEvent): void {
+    if (!this.#onEvent) return;
+    try {
+      this.#onEvent(event);
+    } catch {
+      // A listener's bug must not change what the guard decides.
+    }
+  }
+
+  #failed(error: unknown, event: AuditEvent): void {
+    this.#failures++;
+    try {
+      this.#onSinkError(error, event);
+    } catch {
+      // ignore
+    }
+  }
+}

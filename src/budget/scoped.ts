@@ -1,0 +1,172 @@
+import type { BudgetDimension, BudgetScope } from '../errors.js';
+import { WardenConfigError } from '../errors.js';
+import type { ResolvedScopedBudget, ScopeName } from '../options.js';
+import type { BudgetItem, Store } from '../store/types.js';
+
+/** Dimensions a scoped budget can limit. */
+export type ScopedDimension = Exclude<BudgetDimension, 'durationMs'>;
+export const SCOPED_DIMENSIONS: readonly ScopedDimension[] = ['steps', 'toolCalls', 'tokens', 'costUsd'];
+
+export type Amounts = Partial<Record<ScopedDimension, number>>;
+
+/** One scoped budget that applies to a run: e.g. user u1 of tenant t1, daily. */
+export interface ScopeRef {
+  scope: ScopeName;
+  /** Store key prefix, e.g. `user:t1:u1`. */
+  key: string;
+  budget: ResolvedScopedBudget;
+}
+
+export interface ScopeIdentity {
+  userId: string | undefined;
+  tenantId: string | undefined;
+  sessionId: string | undefined;
+}
+
+const enc = (value: string | undefined) => (value === undefined ? '-' : encodeURIComponent(value));
+
+/**
+ * The scoped budgets a run is subject to. User and tenant budgets need the
+ * ids: a run without them would escape the budget, so that is refused.
+ * Session budgets apply only to runs that name a session.
+ */
+export function scopesFor(
+  budgets: Partial<Record<ScopeName, ResolvedScopedBudget>>,
+  id: ScopeIdentity,
+): ScopeRef[] {
+  const scopes: ScopeRef[] = [];
+  if (budgets.session && id.sessionId !== undefined) {
+    scopes.push({ scope: 'session', key: `session:${enc(id.tenantId)}:${enc(id.sessionId)}`, budget: budgets.session });
+  }
+  if (budgets.user) {
+    if (id.userId === undefined) {
+      throw new WardenConfigError({
+        path: 'run.userId',
+        message: 'budgets.user is configured, so every run needs a userId (pass it to warden.run({ userId }))',
+      });
+    }
+    scopes.push({ scope: 'user', key: `user:${enc(id.tenantId)}:${enc(id.userId)}`, budget: budgets.user });
+  }
+  if (budgets.tenant) {
+    if (id.tenantId === undefined) {
+      throw new WardenConfigError({
+        path: 'run.tenantId',
+        message: 'budgets.tenant is configured, so every run needs a tenantId (pass it to warden.run({ tenantId }))',
+      });
+    }
+    scopes.push({ scope: 'tenant', key: `tenant:${enc(id.tenantId)}`, budget: budgets.tenant });
+  }
+  return scopes;
+}
+
+/** A refused reservation: which budget would be passed. */
+export interface Refusal {
+  scope: BudgetScope;
+  dimension: ScopedDimension;
+  limit: number;
+  used: number;
+}
+
+interface ItemRef {
+  scope: ScopeRef;
+  dimension: ScopedDimension;
+}
+
+/** A granted reservation, settled later with the actual amounts. */
+export interface Reservation {
+  id: string;
+  refs: ItemRef[];
+}
+
+/** Reserve and settle amounts against every scoped budget of one run. */
+export class ScopedLedger {
+  readonly #store: Store;
+  readonly #scopes: ScopeRef[];
+  readonly #warned = new Set<string>();
+
+  constructor(store: Store, scopes: ScopeRef[]) {
+    this.#store = store;
+    this.#scopes = scopes;
+  }
+
+  get empty(): boolean {
+    return this.#scopes.length === 0;
+  }
+
+  /** Whether any scope limits `dimension`. */
+  limits(dimension: ScopedDimension): boolean {
+    return this.#scopes.some((s) => s.budget[dimension] !== undefined);
+  }
+
+  #refs(dimensions: readonly ScopedDimension[]): ItemRef[] {
+    const refs: ItemRef[] = [];
+    for (const scope of this.#scopes) {
+      for (const dimension of dimensions) {
+        if (scope.budget[dimension] !== undefined) refs.push({ scope, dimension });
+      }
+    }
+    return refs;
+  }
+
+  /**
+   * Reserve `amounts` (an amount of 0 still refuses a budget that is used up).
+   * Returns null when no scoped budget limits these dimensions.
+   */
+  async reserve(
+    reservationId: string,
+    amounts: Amounts,
+    leaseMs: number,
+  ): Promise<{ ok: true; reservation: Reservation | null } | { ok: false; refusal: Refusal }> {
+    const refs = this.#refs(Object.keys(amounts) as ScopedDimension[]);
+    if (refs.length === 0) return { ok: true, reservation: null };
+    const items: BudgetItem[] = refs.map(({ scope, dimension }) => ({
+      key: `${scope.key}:${dimension}`,
+      window: scope.budget.window,
+      limit: scope.budget[dimension] as number,
+      amount: amounts[dimension] ?? 0,
+    }));
+    const result = await this.#store.reserve({ reservationId, items, leaseMs });
+    if (result.ok) return { ok: true, reservation: { id: reservationId, refs } };
+    const ref = refs[result.index]!;
+    return {
+      ok: false,
+      refusal: {
+        scope: ref.scope.scope,
+        dimension: ref.dimension,
+        limit: result.limit,
+        used: result.used + result.reserved,
+      },
+    };
+  }
+
+  /** Settle a reservation (or, with `reservation` null, add) with the actual amounts. */
+  async settle(
+    reservationId: string,
+    reservation: Reservation | null,
+    actual: Amounts,
+  ): Promise<Array<{ scope: BudgetScope; dimension: ScopedDimension; limit: number; used: number }>> {
+    const refs = reservation?.refs ?? this.#refs(Object.keys(actual) as ScopedDimension[]);
+    if (refs.length === 0) return [];
+    const items = refs.map(({ scope, dimension }) => ({
+      key: `${scope.key}:${dimension}`,
+      window: scope.budget.window,
+      amount: actual[dimension] ?? 0,
+    }));
+    await this.#store.settle({ reservationId, items });
+    const usage = await this.#store.budgetUsage(items);
+    return refs.map((ref, i) => ({
+      scope: ref.scope.scope,
+      dimension: ref.dimension,
+      limit: ref.scope.budget[ref.dimension] as number,
+      used: usage[i]?.used ?? 0,
+    }));
+  }
+
+  /** True the first time a scope + dimension crosses the warning ratio in this run. */
+  shouldWarn(scope: BudgetScope, dimension: ScopedDimension): boolean {
+    const key = `${scope}:${dimension}`;
+    if (this.#warned.has(key)) return false;
+    this.#warned.add(key);
+    return true;
+  }
+}

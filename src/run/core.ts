@@ -1,0 +1,18 @@
+import type { Tracer } from '@opentelemetry/api';
+import type { AuditEmitter } from '../audit/emitter.js';
+import type { Clock } from '../internal/clock.js';
+import type { ResolvedOptions } from '../options.js';
+import type { Store } from '../store/types.js';
+import type { ToolRegistry } from '../tools/registry.js';
+
+/** Everything a run needs from its warden, resolved once at `createWarden`. */
+export interface WardenCore {
+  readonly options: ResolvedOptions;
+  readonly registry: ToolRegistry;
+  readonly store: Store;
+  readonly tracer: Tracer;
+  readonly clock: Clock;
+  readonly generateId: () => string;
+  readonly random: () => number;
+  readonly audit: AuditEmitter;
+}

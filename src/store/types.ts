@@ -1,0 +1,161 @@
+import type { Clock } from '../internal/clock.js';
+
+/**
+ * Calendar windows for scoped budgets, in UTC. `'total'` never resets.
+ * Weeks start on Monday 00:00 UTC (ISO 8601).
+ */
+export type BudgetWindow = 'hour' | 'day' | 'week' | 'month' | 'total';
+
+/** One counter touched by a reservation or a settlement. */
+export interface BudgetItem {
+  /** Counter key without the window suffix, e.g. `user:t1:u1:costUsd`. The store appends the window. */
+  key: string;
+  window: BudgetWindow;
+  /** Reservations are refused when `used + reserved + amount > limit`. */
+  limit: number;
+  /** Amount to reserve (may be 0: then only `used + reserved >= limit` refuses). */
+  amount: number;
+}
+
+export interface ReserveRequest {
+  /** Unique per reservation; used again to settle it. */
+  reservationId: string;
+  /** All or nothing: if one item is refused, nothing is reserved. */
+  items: BudgetItem[];
+  /** After this long an unsettled reservation is returned to the budget (crash safety). */
+  leaseMs: number;
+}
+
+export type ReserveResult =
+  | { ok: true }
+  | {
+      ok: false;
+      /** Index in `items` of the first refused item. */
+      index: number;
+      used: number;
+      reserved: number;
+      limit: number;
+    };
+
+export interface SettleItem {
+  key: string;
+  window: BudgetWindow;
+  /** The actual amount spent; added to `used`. */
+  amount: number;
+}
+
+export interface SettleRequest {
+  /** The reservation to remove. Settling an id that was never reserved only adds the amounts. */
+  reservationId: string;
+  items: SettleItem[];
+}
+
+export interface BudgetUsage {
+  used: number;
+  reserved: number;
+}
+
+export interface KillRecord {
+  /** Scope key: `global`, `tenant:{id}`, `user:{id}` or `run:{id}`. */
+  scope: string;
+  reason?: string;
+  at: number;
+}
+
+export interface SlotRequest {
+  key: string;
+  /** Who holds the slot (a run id). */
+  holder: string;
+  limit: number;
+  /** The slot is freed after this long even if never released. */
+  leaseMs: number;
+}
+
+/** What an idempotency key currently holds. */
+export type IdempotencyClaim =
+  | { status: 'claimed'; fence: number }
+  | { status: 'in_flight'; fingerprint: string }
+  | { status: 'completed'; fingerprint: string; record: IdempotencyRecord }
+  | { status: 'indeterminate'; fingerprint: string; record: IdempotencyRecord };
+
+export interface IdempotencyRecord {
+  /** `ok`: `value` is the stored result. `error`: `error` is the stored permanent error. */
+  outcome: 'ok' | 'error';
+  value?: unknown;
+  error?: { code: string; message: string; details?: unknown };
+  completedAt: number;
+}
+
+export interface ClaimRequest {
+  key: string;
+  /** Hash of tool + canonical args; a different fingerprint under the same key is a conflict. */
+  fingerprint: string;
+  /** Unique per claimer; only the owner can complete or release. */
+  owner: string;
+  /** The claim expires after this long (a crashed owner's claim). */
+  leaseMs: number;
+}
+
+export interface CompleteRequest {
+  key: string;
+  owner: string;
+  /** The fence returned by `claim`; a stale fence cannot complete. */
+  fence: number;
+  /** `completed` replays; `indeterminate` blocks re-execution until the TTL passes. */
+  state: 'completed' | 'indeterminate';
+  record: IdempotencyRecord;
+  ttlMs: number;
+}
+
+export interface ReleaseRequest {
+  key: string;
+  owner: string;
+  fence: number;
+}
+
+/**
+ * Shared state behind the guards. Every method is atomic. Implementations:
+ * `memoryStore()` (one process) and `redisStore()` from `agent-warden/redis`.
+ * Time-based behaviour (windows, leases, TTLs) uses the store's own clock.
+ */
+export interface Store {
+  /** Called once by `createWarden` with the warden's clock; a store may keep its own. */
+  attach?(options: { clock: Clock }): void;
+
+  // Budgets
+  reserve(request: ReserveRequest): Promise<ReserveResult>;
+  settle(request: SettleRequest): Promise<void>;
+  budgetUsage(items: Array<Pick<BudgetItem, 'key' | 'window'>>): Promise<BudgetUsage[]>;
+
+  // Kill switch
+  setKill(record: KillRecord): Promise<void>;
+  clearKill(scope: string): Promise<void>;
+  /** The first kill record found among `scopes`, or null. */
+  findKill(scopes: string[]): Promise<KillRecord | null>;
+
+  // Concurrency slots
+  acquireSlot(request: SlotRequest): Promise<boolean>;
+  releaseSlot(request: { key: string; holder: string }): Promise<void>;
+
+  // Idempotency
+  claim(request: ClaimRequest): Promise<IdempotencyClaim>;
+  /** False when the owner or fence no longer matches (nothing written). */
+  complete(request: CompleteRequest): Promise<boolean>;
+  /** Drop a claim so the call can run again (validation failures, transient errors). */
+  release(request: ReleaseRequest): Promise<boolean>;
+
+  // Single-use values (approval-token nonces)
+  /** True the first time a nonce is consumed, false ever after (until `ttlMs` passes). */
+  consumeNonce(nonce: string, ttlMs: number): Promise<boolean>;
+
+  // Records (pending approvals and other small documents), compare-and-set by version
+  putRecord(key: string, value: unknown, ttlMs: number): Promise<void>;
+  getRecord<T = unknown>(key: string): Promise<{ value: T; version: number } | null>;
+  /** Writes only if the stored version equals `version`; returns the new version or null. */
+  updateRecord(key: string, version: number, value: unknown, ttlMs: number): Promise<number | null>;
+  /** Records whose key starts with `prefix`. */
+  listRecords<T = unknown>(prefix: string): Promise<Array<{ key: string; value: T; version: number }>>;
+
+  /** Release timers and connections. */
+  close?(): Promise<void>;
+}

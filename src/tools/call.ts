@@ -1,0 +1,38 @@
+import type { RunImpl } from '../run/run.js';
+import type { ToolCallOptions } from '../run/types.js';
+import type { SpanHandle } from '../telemetry/span.js';
+import type { ToolOutcome } from './outcome.js';
+import type { RegisteredTool } from './registry.js';
+
+/** The state of one tool call as it moves through the pipeline. */
+export interface ToolCall {
+  readonly run: RunImpl;
+  /** The name the model asked for (not yet trusted). */
+  readonly name: string;
+  readonly rawArgs: unknown;
+  readonly options: ToolCallOptions;
+  readonly callId: string;
+  readonly span: SpanHandle;
+  readonly startedAt: number;
+  /** Set by the allowlist step. */
+  tool?: RegisteredTool;
+  /** Set by the schema step: the parsed, validated arguments. */
+  args?: unknown;
+  /** Set by the step that needs it first; see `argsHashOf`. */
+  argsHash?: string;
+  idempotencyKey?: string;
+  /** Attempts made by the execute step. */
+  attempts: number;
+  /** Set by the execute step. */
+  value?: unknown;
+  /** Set when a value came from a breaker fallback. */
+  fallback?: boolean;
+  /** Run after the outcome is known, in order (e.g. completing an idempotency claim). */
+  readonly finalizers: Array<(outcome: ToolOutcome | null, error: unknown) => Promise<void>>;
+}
+
+/** One named step of the pipeline: return an outcome to finish the call, or nothing to go on. */
+export interface PipelineStep {
+  readonly name: string;
+  run(call: ToolCall): Promise<ToolOutcome | undefined> | ToolOutcome | undefined;
+}

@@ -1,0 +1,144 @@
+import { SpanKind } from '@opentelemetry/api';
+import { RunStop } from '../errors.js';
+import { hashValue } from '../internal/hash.js';
+import type { RunImpl } from '../run/run.js';
+import type { ToolCallOptions } from '../run/types.js';
+import { ATTR, OPERATION } from '../telemetry/attributes.js';
+import { errorTypeOf, startSpan } from '../telemetry/span.js';
+import type { PipelineStep, ToolCall } from './call.js';
+import { TOOL_NAME_PATTERN } from './define-tool.js';
+import type { ToolOutcome } from './outcome.js';
+import { allowlist, runChecks, toolCallBudget } from './steps/checks.js';
+import { execute, outputSchema } from './steps/execute.js';
+import { parseArguments, rules } from './steps/validate.js';
+
+/**
+ * The tool-call pipeline, in order (see docs/tools.md for why this order).
+ * Each step may end the call with an outcome or throw a `RunStop`.
+ */
+export const PIPELINE: readonly PipelineStep[] = Object.freeze([
+  runChecks, // 1. killed / aborted / out of time → RunStop
+  allowlist, // 2. → tool_not_allowed
+  toolCallBudget, // 3. → RunStop budget_exceeded
+  parseArguments, // 4. → invalid_arguments
+  rules, // 5. → rule_violation
+  execute, // 11. → tool_timeout / tool_error
+  outputSchema, // 12. → invalid_output, or the ok outcome
+]);
+
+/** The canonical hash of a call's validated arguments (computed once, on demand). */
+export function argsHashOf(call: ToolCall): string | undefined {
+  if (call.args === undefined) return undefined;
+  call.argsHash ??= hashValue(call.args);
+  return call.argsHash;
+}
+
+function record(call: ToolCall, kind: 'tool_arguments' | 'tool_result', value: unknown): string | undefined {
+  const { telemetry } = call.run.core.options;
+  try {
+    const redacted = telemetry.redact ? telemetry.redact(value, { kind, tool: call.tool?.name ?? call.name }) : value;
+    return typeof redacted === 'string' ? redacted : JSON.stringify(redacted);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `run.tool()`: run the pipeline, then audit, trace and finalise the call. */
+export async function runToolPipeline(
+  run: RunImpl,
+  name: string,
+  rawArgs: unknown,
+  options: ToolCallOptions,
+): Promise<ToolOutcome> {
+  const core = run.core;
+  const callId = typeof options.callId === 'string' && options.callId.length > 0 ? options.callId : core.generateId();
+  const validName = typeof name === 'string' && TOOL_NAME_PATTERN.test(name);
+  const span = startSpan(
+    core.tracer,
+    validName ? `${OPERATION.EXECUTE_TOOL} ${name}` : OPERATION.EXECUTE_TOOL,
+    SpanKind.INTERNAL,
+    {
+      [ATTR.GEN_AI_OPERATION_NAME]: OPERATION.EXECUTE_TOOL,
+      [ATTR.GEN_AI_TOOL_NAME]: typeof name === 'string' ? name.slice(0, 64) : String(name).slice(0, 64),
+      [ATTR.GEN_AI_TOOL_CALL_ID]: callId,
+      [ATTR.GEN_AI_TOOL_TYPE]: 'function',
+    },
+    run.span.context,
+  );
+  const call: ToolCall = {
+    run,
+    name,
+    rawArgs,
+    options,
+    callId,
+    span,
+    startedAt: core.clock.now(),
+    attempts: 0,
+    finalizers: [],
+  };
+
+  let outcome: ToolOutcome | null = null;
+  let thrown: unknown;
+  try {
+    for (const step of PIPELINE) {
+      const result = await step.run(call);
+      if (result) {
+        outcome = result;
+        break;
+      }
+    }
+    if (!outcome) throw new Error(`agent-warden: the tool pipeline ended without an outcome for '${name}'`);
+  } catch (error) {
+    thrown = error;
+  }
+  for (const finalize of call.finalizers) {
+    try {
+      await finalize(outcome, thrown);
+    } catch (error) {
+      span.span.recordException(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+  finish(call, outcome, thrown);
+  if (thrown !== undefined) throw thrown;
+  return outcome!;
+}
+
+function finish(call: ToolCall, outcome: ToolOutcome | null, thrown: unknown): void {
+  const { run, span } = call;
+  const s = span.span;
+  const code = outcome ? (outcome.ok ? 'ok' : outcome.error.code) : RunStop.isInstance(thrown) ? thrown.code : errorTypeOf(thrown);
+  const tool = call.tool;
+  s.setAttribute(ATTR.WARDEN_TOOL_OUTCOME, code);
+  if (tool) s.setAttribute(ATTR.WARDEN_TOOL_EFFECT, tool.effect);
+  if (call.attempts > 0) s.setAttribute(ATTR.WARDEN_TOOL_ATTEMPTS, call.attempts);
+  if (call.idempotencyKey) s.setAttribute(ATTR.WARDEN_IDEMPOTENCY_KEY, call.idempotencyKey);
+  if (outcome?.ok) s.setAttribute(ATTR.WARDEN_IDEMPOTENCY_REPLAYED, outcome.replayed);
+  const { telemetry } = run.core.options;
+  if (telemetry.recordInputs && call.args !== undefined) {
+    const text = record(call, 'tool_arguments', call.args);
+    if (text !== undefined) s.setAttribute(ATTR.GEN_AI_TOOL_CALL_ARGUMENTS, text);
+  }
+  if (telemetry.recordOutputs && outcome?.ok) {
+    const text = record(call, 'tool_result', outcome.value);
+    if (text !== undefined) s.setAttribute(ATTR.GEN_AI_TOOL_CALL_RESULT, text);
+  }
+  if (code !== 'ok') {
+    const message = outcome && !outcome.ok ? outcome.error.message : thrown instanceof Error ? thrown.message : code;
+    span.fail(code, message, outcome ? undefined : thrown);
+  }
+  span.end();
+  const argsHash = argsHashOf(call);
+  run.core.audit.emit(run.identity, {
+    type: 'tool_call',
+    tool: tool?.name ?? (typeof call.name === 'string' ? call.name.slice(0, 64) : String(call.name)),
+    callId: call.callId,
+    outcome: code,
+    ...(tool ? { effect: tool.effect } : {}),
+    durationMs: Math.max(0, run.core.clock.now() - call.startedAt),
+    ...(argsHash ? { argsHash } : {}),
+    ...(call.idempotencyKey ? { idempotencyKey: call.idempotencyKey } : {}),
+    ...(outcome?.ok ? { replayed: outcome.replayed } : {}),
+    ...(call.attempts > 0 ? { attempts: call.attempts } : {}),
+    ...(outcome && !outcome.ok ? { message: outcome.error.message } : {}),
+  });
+}

@@ -1,0 +1,130 @@
+import type { z } from 'zod';
+import type { RuleContext, RuleIssue, RuleResult } from '../define-tool.js';
+import { fail } from '../outcome.js';
+import type { PipelineStep, ToolCall } from '../call.js';
+
+type Parsed = { ok: true; value: Record<string, unknown> } | { ok: false; message: string };
+
+/** Parse raw arguments (a JSON string or an object) into a plain object, within a size limit. */
+export function parseRawArguments(raw: unknown, maxBytes: number): Parsed {
+  if (raw === undefined) return { ok: true, value: {} };
+  let value: unknown = raw;
+  if (typeof raw === 'string') {
+    if (Buffer.byteLength(raw) > maxBytes) {
+      return { ok: false, message: `arguments are larger than ${maxBytes} bytes; send smaller arguments` };
+    }
+    if (raw.trim() === '') return { ok: true, value: {} };
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return { ok: false, message: 'arguments are not valid JSON; send a JSON object' };
+    }
+  } else {
+    let size: number;
+    try {
+      size = Buffer.byteLength(JSON.stringify(raw) ?? '');
+    } catch {
+      return { ok: false, message: 'arguments cannot be serialised as JSON; send a JSON object' };
+    }
+    if (size > maxBytes) {
+      return { ok: false, message: `arguments are larger than ${maxBytes} bytes; send smaller arguments` };
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, message: 'arguments must be a JSON object' };
+  }
+  return { ok: true, value: value as Record<string, unknown> };
+}
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.length === 0 ? '(arguments)' : path.map((p) => String(p)).join('.');
+}
+
+/** 4. Parse the arguments and check them against the tool's schema. */
+export const parseArguments: PipelineStep = {
+  name: 'schema',
+  async run(call) {
+    const tool = call.tool!;
+    const parsed = parseRawArguments(call.rawArgs, call.run.core.options.limits.maxArgumentBytes);
+    if (!parsed.ok) {
+      return fail('invalid_arguments', `${tool.name}: ${parsed.message}, then call again.`, call.callId, {
+        issues: [{ path: [], message: parsed.message }],
+      });
+    }
+    const result = await (tool.tool.input as z.ZodType).safeParseAsync(parsed.value);
+    if (!result.success) {
+      const issues = result.error.issues.slice(0, 20).map((issue) => ({
+        path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
+        message: issue.message,
+      }));
+      const text = issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ');
+      return fail('invalid_arguments', `${tool.name}: ${text} — fix the arguments and call again.`, call.callId, {
+        issues,
+      });
+    }
+    call.args = result.data;
+    return undefined;
+  },
+};
+
+export function ruleContext(call: ToolCall): RuleContext {
+  const { run } = call;
+  return {
+    runId: run.id,
+    callId: call.callId,
+    toolName: call.tool!.name,
+    userId: run.userId,
+    tenantId: run.tenantId,
+    sessionId: run.sessionId,
+  };
+}
+
+function toIssues(result: RuleResult, index: number): RuleIssue[] {
+  if (result === true) return [];
+  if (result === false) return [{ message: `rule ${index + 1} failed` }];
+  const list = Array.isArray(result) ? result : [result];
+  return list.map((item) =>
+    typeof item === 'string'
+      ? { message: item }
+      : {
+          ...(Array.isArray(item?.path) ? { path: item.path } : {}),
+          message: String(item?.message ?? `rule ${index + 1} failed`),
+        },
+  );
+}
+
+/** 5. Semantic rules, in order; the first failing rule ends the call. */
+export const rules: PipelineStep = {
+  name: 'rules',
+  async run(call) {
+    const tool = call.tool!;
+    const list = tool.tool.rules ?? [];
+    if (list.length === 0) return undefined;
+    const ctx = ruleContext(call);
+    for (const [index, rule] of list.entries()) {
+      let result: RuleResult;
+      try {
+        result = await rule(call.args, ctx);
+      } catch (error) {
+        call.span.span.recordException(error instanceof Error ? error : new Error(String(error)));
+        return fail(
+          'tool_error',
+          `${tool.name}: the arguments could not be checked (a rule failed to run); do not retry this call.`,
+          call.callId,
+          { rule: index },
+        );
+      }
+      const issues = toIssues(result, index);
+      if (issues.length > 0) {
+        const text = issues.map((i) => (i.path?.length ? `${formatPath(i.path)}: ${i.message}` : i.message)).join('; ');
+        return fail(
+          'rule_violation',
+          `${tool.name}: ${text} — change the arguments or ask the user; do not repeat the same call.`,
+          call.callId,
+          { rule: index, issues },
+        );
+      }
+    }
+    return undefined;
+  },
+};

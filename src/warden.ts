@@ -1,0 +1,269 @@
+import { context as otelContext, SpanKind, trace } from '@opentelemetry/api';
+import { ulid } from 'ulid';
+import { AuditEmitter } from './audit/emitter.js';
+import { scopesFor } from './budget/scoped.js';
+import { RunStop, WardenConfigError, WardenError } from './errors.js';
+import { systemClock } from './internal/clock.js';
+import { resolveOptions, type WardenOptions } from './options.js';
+import type { WardenCore } from './run/core.js';
+import { withCurrentRun } from './run/context.js';
+import { RunImpl } from './run/run.js';
+import { resolveRunOptions } from './run/run-options.js';
+import type { Run, RunOptions, RunResult } from './run/types.js';
+import { memoryStore } from './store/memory-store.js';
+import { ATTR, OPERATION, SPAN_EVENT } from './telemetry/attributes.js';
+import { startSpan } from './telemetry/span.js';
+import { ToolRegistry } from './tools/registry.js';
+import { VERSION } from './version.js';
+
+/** What a kill applies to. */
+export type KillScope = 'global' | { tenantId: string } | { userId: string } | { runId: string };
+
+/** A configured guard around agent runs. Create one per agent with `createWarden`. */
+export interface Warden {
+  /** Names of the registered tools (the allowlist). */
+  readonly toolNames: readonly string[];
+  /** Run `fn` under the warden's guards. Resolves with a `RunResult`; rejects only on bugs and bad options. */
+  run<T>(options: RunOptions, fn: (run: Run) => Promise<T> | T): Promise<RunResult<T>>;
+  /** Stop runs in scope now and refuse new ones until `revive`. */
+  kill(scope: KillScope, options?: { reason?: string }): Promise<void>;
+  /** Lift a kill. */
+  revive(scope: KillScope): Promise<void>;
+  /** Stop active runs, shut down breakers and timers, close the audit sink and store. */
+  close(): Promise<void>;
+}
+
+export function killScopeKey(scope: KillScope): string {
+  if (scope === 'global') return 'global';
+  const check = (value: unknown, field: string) => {
+    if (typeof value !== 'string' || value.length === 0) {
+      throw new WardenConfigError({ path: `kill(scope).${field}`, message: 'expected a non-empty string' });
+    }
+    return value;
+  };
+  if (typeof scope === 'object' && scope !== null) {
+    const keys = Object.keys(scope);
+    if (keys.length === 1) {
+      if ('tenantId' in scope) return `tenant:${check(scope.tenantId, 'tenantId')}`;
+      if ('userId' in scope) return `user:${check(scope.userId, 'userId')}`;
+      if ('runId' in scope) return `run:${check(scope.runId, 'runId')}`;
+    }
+  }
+  throw new WardenConfigError({
+    path: 'kill(scope)',
+    message: "expected 'global', { tenantId }, { userId } or { runId }",
+  });
+}
+
+/** Create a warden: options are validated and resolved once, here. Throws `WardenConfigError`. */
+export function createWarden(options: WardenOptions = {}): Warden {
+  const resolved = resolveOptions(options);
+  const registry = new ToolRegistry(resolved.tools);
+  const approvalTool = registry.all.find((t) => t.mayNeedApproval);
+  if (approvalTool && !resolved.approvals.keys) {
+    throw new WardenConfigError({
+      path: 'approvals.secret',
+      message:
+        `tool '${approvalTool.name}' can require approval, so approvals.secret is required ` +
+        '(a string of >= 32 bytes, or { current: { id, secret }, previous: [] })',
+    });
+  }
+  const clock = resolved.clock ?? systemClock;
+  const ownsStore = resolved.store === undefined;
+  const store = resolved.store ?? memoryStore();
+  store.attach?.({ clock });
+  const tracer = resolved.telemetry.tracer ?? trace.getTracer('agent-warden', VERSION);
+  const audit = new AuditEmitter({ sink: resolved.audit, onEvent: resolved.onEvent, clock });
+  const core: WardenCore = {
+    options: resolved,
+    registry,
+    store,
+    tracer,
+    clock,
+    generateId: resolved.generateId ?? (() => ulid()),
+    random: resolved.random ?? Math.random,
+    audit,
+  };
+  const active = new Set<RunImpl>();
+  let closed = false;
+
+  async function run<T>(runOptions: RunOptions, fn: (run: Run) => Promise<T> | T): Promise<RunResult<T>> {
+    if (closed) throw new WardenError({ code: 'closed', message: 'this warden was closed; create a new one' });
+    if (typeof fn !== 'function') {
+      throw new WardenConfigError({ path: 'run(fn)', message: 'expected a function async (run) => output' });
+    }
+    const o = resolveRunOptions(runOptions, resolved.budgets.run, registry);
+    const scopes = scopesFor(resolved.budgets.scopes, o);
+    const id = core.generateId();
+    const span = startSpan(
+      tracer,
+      `${OPERATION.INVOKE_AGENT} ${resolved.agent.name}`,
+      SpanKind.INTERNAL,
+      {
+        [ATTR.GEN_AI_OPERATION_NAME]: OPERATION.INVOKE_AGENT,
+        [ATTR.GEN_AI_AGENT_NAME]: resolved.agent.name,
+        ...(resolved.agent.id ? { [ATTR.GEN_AI_AGENT_ID]: resolved.agent.id } : {}),
+        ...(o.sessionId !== undefined ? { [ATTR.GEN_AI_CONVERSATION_ID]: o.sessionId } : {}),
+        ...(o.userId !== undefined ? { [ATTR.USER_ID]: o.userId } : {}),
+        ...(o.tenantId !== undefined ? { [ATTR.WARDEN_TENANT_ID]: o.tenantId } : {}),
+        [ATTR.WARDEN_RUN_ID]: id,
+      },
+      otelContext.active(),
+    );
+    const r = new RunImpl(core, {
+      id,
+      userId: o.userId,
+      tenantId: o.tenantId,
+      sessionId: o.sessionId,
+      limits: o.limits,
+      allowed: o.allowed,
+      approvals: o.approvals,
+      scopes,
+      span,
+      traceId: span.span.spanContext().traceId,
+      startedAt: clock.now(),
+    });
+    active.add(r);
+    audit.emit(r.identity, { type: 'run_started', agent: resolved.agent.name });
+
+    const onAbort = () =>
+      r.halt(
+        new RunStop({
+          details: { code: 'aborted', ...(reasonText(o.signal?.reason) ? { reason: reasonText(o.signal?.reason) } : {}) },
+          message: 'the run was aborted by its caller',
+        }),
+      );
+    if (o.signal?.aborted) onAbort();
+    else o.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => {
+      r.halt(
+        new RunStop({
+          details: {
+            code: 'budget_exceeded',
+            dimension: 'durationMs',
+            scope: 'run',
+            limit: o.limits.durationMs,
+            used: r.elapsedMs(),
+          },
+          message: `run budget for run time (ms) exceeded: ${o.limits.durationMs} ms`,
+        }),
+      );
+    }, o.limits.durationMs);
+    timer.unref?.();
+
+    const slot =
+      o.userId !== undefined
+        ? { key: `runs:${encodeURIComponent(o.tenantId ?? '-')}:${encodeURIComponent(o.userId)}`, holder: id }
+        : undefined;
+    let slotHeld = false;
+    let output: T | undefined;
+    let failure: { error: unknown } | undefined;
+    try {
+      if (slot && !r.stopped) {
+        const limit = resolved.limits.concurrentRunsPerUser;
+        try {
+          slotHeld = await store.acquireSlot({ ...slot, limit, leaseMs: o.limits.durationMs + 60_000 });
+        } catch (error) {
+          r.halt(
+            new RunStop({
+              details: { code: 'store_unavailable', operation: 'acquireSlot' },
+              message: 'the concurrency limit could not be checked in the shared store; the run was refused',
+              cause: error,
+            }),
+          );
+        }
+        if (!slotHeld && !r.stopped) {
+          r.halt(
+            new RunStop({
+              details: { code: 'rate_limited', limit, scope: 'user' },
+              message: `user already has ${limit} runs in progress (limits.concurrentRunsPerUser); try again later`,
+            }),
+          );
+        }
+      }
+      if (!r.stopped) await r.check();
+      output = await withCurrentRun(r, () => otelContext.with(span.context, () => Promise.resolve().then(() => fn(r))));
+    } catch (error) {
+      if (!RunStop.isInstance(error) || !r.stopped) failure = { error };
+    } finally {
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+      r.markEnded();
+      active.delete(r);
+      if (slotHeld && slot) await store.releaseSlot(slot).catch(() => {});
+    }
+
+    const stop = r.stopped ?? (failure && RunStop.isInstance(failure.error) ? failure.error : null);
+    const usage = r.usage;
+    const s = span.span;
+    s.setAttributes({
+      [ATTR.WARDEN_USAGE_STEPS]: usage.steps,
+      [ATTR.WARDEN_USAGE_TOOL_CALLS]: usage.toolCalls,
+      [ATTR.WARDEN_USAGE_INPUT_TOKENS]: usage.inputTokens,
+      [ATTR.WARDEN_USAGE_OUTPUT_TOKENS]: usage.outputTokens,
+      [ATTR.WARDEN_USAGE_CACHED_INPUT_TOKENS]: usage.cachedInputTokens,
+      [ATTR.WARDEN_USAGE_COST_USD]: usage.costUsd,
+      [ATTR.WARDEN_USAGE_DURATION_MS]: usage.durationMs,
+      [ATTR.GEN_AI_USAGE_INPUT_TOKENS]: usage.inputTokens,
+      [ATTR.GEN_AI_USAGE_OUTPUT_TOKENS]: usage.outputTokens,
+    });
+    const status = stop ? 'stopped' : failure ? 'error' : 'completed';
+    s.setAttribute(ATTR.WARDEN_RUN_STATUS, status);
+    if (stop) {
+      s.setAttribute(ATTR.WARDEN_STOP_CODE, stop.code);
+      span.fail(stop.code, stop.message);
+    } else if (failure) {
+      const e = failure.error;
+      span.fail(e instanceof Error ? e.name : '_OTHER', e instanceof Error ? e.message : String(e), e);
+    }
+    span.end();
+    audit.emit(r.identity, {
+      type: 'run_finished',
+      status,
+      ...(stop ? { stopCode: stop.code } : {}),
+      usage: { ...usage },
+    });
+    if (failure && !stop) throw failure.error;
+    const base = { usage, runId: id, traceId: r.traceId, pending: [...r.pending] };
+    return stop ? { ...base, status: 'stopped', stop: stop.toJSON() } : { ...base, status: 'completed', output: output as T };
+  }
+
+  return {
+    get toolNames() {
+      return registry.names;
+    },
+    run,
+    async kill(scope, killOptions) {
+      const key = killScopeKey(scope);
+      const reason = killOptions?.reason;
+      await store.setKill({ scope: key, at: clock.now(), ...(reason ? { reason } : {}) });
+      audit.emit(undefined, { type: 'killed', scope: key, ...(reason ? { reason } : {}) });
+      for (const r of active) {
+        if (r.killScopes.includes(key)) r.kill(key, reason);
+      }
+    },
+    async revive(scope) {
+      const key = killScopeKey(scope);
+      await store.clearKill(key);
+      audit.emit(undefined, { type: 'revived', scope: key });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const r of active) {
+        r.halt(new RunStop({ details: { code: 'aborted', reason: 'warden closed' }, message: 'the warden was closed' }));
+      }
+      await resolved.audit?.close?.();
+      if (ownsStore) await store.close?.();
+      else await store.close?.();
+    },
+  };
+}
+
+function reasonText(reason: unknown): string | undefined {
+  if (reason === undefined) return undefined;
+  if (reason instanceof Error) return reason.message;
+  return typeof reason === 'string' ? reason : undefined;
+}
+
+export { SPAN_EVENT };
