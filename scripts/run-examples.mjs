@@ -27,5 +27,5 @@ for (const file of files) {
     console.log(result.stderr);
   }
 }
-console.log(`${files.length - failed} passed, ${failed} failed`);
+console.log(`examples: ${files.length - failed} of ${files.length} ran cleanly`);
 process.exit(failed === 0 ? 0 : 1);

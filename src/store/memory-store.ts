@@ -175,8 +175,11 @@ class MemoryStore implements Store {
       plan.set(counterKey, { amount: (plan.get(counterKey)?.amount ?? 0) + item.amount, end });
     }
     const spent = [...plan].filter(([, { amount }]) => amount > 0);
-    // One more for the settled id; the reservation's own entry is not subtracted (conservative).
-    this.#ensureRoom(now, () => spent.filter(([counterKey]) => !this.#liveCounter(counterKey, now)).length + 1);
+    // New counters, plus the settled id, minus the reservation it replaces.
+    this.#ensureRoom(now, () => {
+      const newCounters = spent.filter(([counterKey]) => !this.#liveCounter(counterKey, now)).length;
+      return newCounters + 1 - (this.#reservations.has(reservationId) ? 1 : 0);
+    });
 
     const reservation = this.#reservations.get(reservationId);
     this.#dropReservation(reservationId);
@@ -342,7 +345,8 @@ class MemoryStore implements Store {
 
   /** Drops every entry. The store stays usable; fences keep increasing. */
   async close(): Promise<void> {
-    for (const map of [this.#counters, this.#reservations, this.#settled, this.#kills, this.#slots]) map.clear();
+    for (const map of [this.#counters, this.#reservations, this.#settled, this.#kills, this.#slots])
+      map.clear();
     for (const map of [this.#claims, this.#nonces, this.#records]) map.clear();
     this.#slotHolders = 0;
     this.#nextExpiry = Number.POSITIVE_INFINITY;

@@ -29,7 +29,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
-import type { BudgetItem, BudgetWindow, IdempotencyRecord, KillRecord, Store } from '../../src/store/types.js';
+import type {
+  BudgetItem,
+  BudgetWindow,
+  IdempotencyRecord,
+  KillRecord,
+  Store,
+} from '../../src/store/types.js';
 import { createManualClock, type ManualClockLike } from './clock.js';
 
 export type { ManualClockLike } from './clock.js';
@@ -101,7 +107,12 @@ export function storeContract(name: string, make: MakeStore): void {
     }
 
     describe('budgets', () => {
-      const item = (key: string, limit: number, amount: number, window: BudgetWindow = 'day'): BudgetItem => ({
+      const item = (
+        key: string,
+        limit: number,
+        amount: number,
+        window: BudgetWindow = 'day',
+      ): BudgetItem => ({
         key,
         window,
         limit,
@@ -111,13 +122,23 @@ export function storeContract(name: string, make: MakeStore): void {
       it('reserves up to the limit and reports live reservations', async (context) => {
         const { store, key } = await setup(context);
         const k = key('cost');
-        expect(await store.reserve({ reservationId: key('r1'), items: [item(k, 10, 4)], leaseMs: LONG_MS })).toEqual({
+        expect(
+          await store.reserve({ reservationId: key('r1'), items: [item(k, 10, 4)], leaseMs: LONG_MS }),
+        ).toEqual({
           ok: true,
         });
         expect(await store.budgetUsage([{ key: k, window: 'day' }])).toEqual([{ used: 0, reserved: 4 }]);
-        const exact = await store.reserve({ reservationId: key('r2'), items: [item(k, 10, 6)], leaseMs: LONG_MS });
+        const exact = await store.reserve({
+          reservationId: key('r2'),
+          items: [item(k, 10, 6)],
+          leaseMs: LONG_MS,
+        });
         expect(exact).toEqual({ ok: true });
-        const over = await store.reserve({ reservationId: key('r3'), items: [item(k, 10, 1)], leaseMs: LONG_MS });
+        const over = await store.reserve({
+          reservationId: key('r3'),
+          items: [item(k, 10, 1)],
+          leaseMs: LONG_MS,
+        });
         expect(over).toEqual({ ok: false, index: 0, used: 0, reserved: 10, limit: 10 });
         expect(await store.budgetUsage([{ key: k, window: 'day' }])).toEqual([{ used: 0, reserved: 10 }]);
       });
@@ -126,17 +147,23 @@ export function storeContract(name: string, make: MakeStore): void {
         const { store, key } = await setup(context);
         const k = key('cost');
         await store.settle({ reservationId: key('spent'), items: [{ key: k, window: 'day', amount: 7 }] });
-        expect(await store.reserve({ reservationId: key('r1'), items: [item(k, 10, 2)], leaseMs: LONG_MS })).toEqual({
+        expect(
+          await store.reserve({ reservationId: key('r1'), items: [item(k, 10, 2)], leaseMs: LONG_MS }),
+        ).toEqual({
           ok: true,
         });
-        expect(await store.reserve({ reservationId: key('r2'), items: [item(k, 10, 2)], leaseMs: LONG_MS })).toEqual({
+        expect(
+          await store.reserve({ reservationId: key('r2'), items: [item(k, 10, 2)], leaseMs: LONG_MS }),
+        ).toEqual({
           ok: false,
           index: 0,
           used: 7,
           reserved: 2,
           limit: 10,
         });
-        expect(await store.reserve({ reservationId: key('r3'), items: [item(k, 10, 1)], leaseMs: LONG_MS })).toEqual({
+        expect(
+          await store.reserve({ reservationId: key('r3'), items: [item(k, 10, 1)], leaseMs: LONG_MS }),
+        ).toEqual({
           ok: true,
         });
       });
@@ -182,12 +209,16 @@ export function storeContract(name: string, make: MakeStore): void {
       it('treats a zero amount as a check that something is left', async (context) => {
         const { store, key } = await setup(context);
         const k = key('steps');
-        expect(await store.reserve({ reservationId: key('r1'), items: [item(k, 5, 0)], leaseMs: LONG_MS })).toEqual({
+        expect(
+          await store.reserve({ reservationId: key('r1'), items: [item(k, 5, 0)], leaseMs: LONG_MS }),
+        ).toEqual({
           ok: true,
         });
         expect(await store.budgetUsage([{ key: k, window: 'day' }])).toEqual([{ used: 0, reserved: 0 }]);
         await store.settle({ reservationId: key('spent'), items: [{ key: k, window: 'day', amount: 5 }] });
-        expect(await store.reserve({ reservationId: key('r2'), items: [item(k, 5, 0)], leaseMs: LONG_MS })).toEqual({
+        expect(
+          await store.reserve({ reservationId: key('r2'), items: [item(k, 5, 0)], leaseMs: LONG_MS }),
+        ).toEqual({
           ok: false,
           index: 0,
           used: 5,
@@ -218,12 +249,14 @@ export function storeContract(name: string, make: MakeStore): void {
         const { store, key, elapse } = await setup(context);
         const k = key('cost');
         await store.reserve({ reservationId: key('r1'), items: [item(k, 10, 10)], leaseMs: SHORT_MS });
-        expect(await store.reserve({ reservationId: key('r2'), items: [item(k, 10, 1)], leaseMs: LONG_MS })).toEqual(
-          expect.objectContaining({ ok: false }),
-        );
+        expect(
+          await store.reserve({ reservationId: key('r2'), items: [item(k, 10, 1)], leaseMs: LONG_MS }),
+        ).toEqual(expect.objectContaining({ ok: false }));
         await elapse(STEP_MS);
         expect(await store.budgetUsage([{ key: k, window: 'day' }])).toEqual([{ used: 0, reserved: 0 }]);
-        expect(await store.reserve({ reservationId: key('r3'), items: [item(k, 10, 10)], leaseMs: LONG_MS })).toEqual({
+        expect(
+          await store.reserve({ reservationId: key('r3'), items: [item(k, 10, 10)], leaseMs: LONG_MS }),
+        ).toEqual({
           ok: true,
         });
       });
@@ -242,7 +275,11 @@ export function storeContract(name: string, make: MakeStore): void {
       it('settle replaces the reservation with the actual amount', async (context) => {
         const { store, key } = await setup(context);
         const [a, b] = [key('a'), key('b')];
-        await store.reserve({ reservationId: key('r1'), items: [item(a, 10, 8), item(b, 10, 2)], leaseMs: LONG_MS });
+        await store.reserve({
+          reservationId: key('r1'),
+          items: [item(a, 10, 8), item(b, 10, 2)],
+          leaseMs: LONG_MS,
+        });
         await store.settle({
           reservationId: key('r1'),
           items: [
@@ -370,8 +407,14 @@ export function storeContract(name: string, make: MakeStore): void {
         const [global, tenant, run] = [key('global'), key('tenant:t1'), key('run:r1')];
         await store.setKill({ scope: tenant, reason: 'tenant', at: 1 });
         await store.setKill({ scope: global, reason: 'global', at: 2 });
-        expect(await store.findKill([global, tenant, run])).toMatchObject({ scope: global, reason: 'global' });
-        expect(await store.findKill([run, tenant, global])).toMatchObject({ scope: tenant, reason: 'tenant' });
+        expect(await store.findKill([global, tenant, run])).toMatchObject({
+          scope: global,
+          reason: 'global',
+        });
+        expect(await store.findKill([run, tenant, global])).toMatchObject({
+          scope: tenant,
+          reason: 'tenant',
+        });
       });
 
       it('clears and overwrites kills', async (context) => {
@@ -385,6 +428,17 @@ export function storeContract(name: string, make: MakeStore): void {
         await expect(store.clearKill(key('never-killed'))).resolves.toBeUndefined();
       });
 
+      it('stores and returns copies of kill records', async (context) => {
+        const { store, key } = await setup(context);
+        const scope = key('tenant:t1');
+        const kill: KillRecord = { scope, reason: 'original', at: 1 };
+        await store.setKill(kill);
+        kill.reason = 'mutated after set';
+        const found = await store.findKill([scope]);
+        if (found) found.reason = 'mutated after find';
+        expect(await store.findKill([scope])).toEqual({ scope, reason: 'original', at: 1 });
+      });
+
       it('keeps a kill without a reason', async (context) => {
         const { store, key } = await setup(context);
         const scope = key('run:r1');
@@ -396,7 +450,12 @@ export function storeContract(name: string, make: MakeStore): void {
     });
 
     describe('concurrency slots', () => {
-      const slot = (key: string, holder: string, limit = 2, leaseMs = LONG_MS) => ({ key, holder, limit, leaseMs });
+      const slot = (key: string, holder: string, limit = 2, leaseMs = LONG_MS) => ({
+        key,
+        holder,
+        limit,
+        leaseMs,
+      });
 
       it('grants slots up to the limit, again to a holder that has one', async (context) => {
         const { store, key } = await setup(context);
@@ -483,9 +542,21 @@ export function storeContract(name: string, make: MakeStore): void {
         const [done, unsure] = [key('done'), key('unsure')];
         const fence = fenceOf(await claim(store, done, 'a'));
         const result = record({ id: 'm1', nested: [1, 2] });
-        expect(await store.complete({ key: done, owner: 'a', fence, state: 'completed', record: result, ttlMs: LONG_MS }))
-          .toBe(true);
-        expect(await claim(store, done, 'b', 'fp2')).toEqual({ status: 'completed', fingerprint: 'fp1', record: result });
+        expect(
+          await store.complete({
+            key: done,
+            owner: 'a',
+            fence,
+            state: 'completed',
+            record: result,
+            ttlMs: LONG_MS,
+          }),
+        ).toBe(true);
+        expect(await claim(store, done, 'b', 'fp2')).toEqual({
+          status: 'completed',
+          fingerprint: 'fp1',
+          record: result,
+        });
 
         const unsureFence = fenceOf(await claim(store, unsure, 'a'));
         const failed: IdempotencyRecord = {
@@ -502,7 +573,11 @@ export function storeContract(name: string, make: MakeStore): void {
           ttlMs: LONG_MS,
         });
         expect(completed).toBe(true);
-        expect(await claim(store, unsure, 'b')).toEqual({ status: 'indeterminate', fingerprint: 'fp1', record: failed });
+        expect(await claim(store, unsure, 'b')).toEqual({
+          status: 'indeterminate',
+          fingerprint: 'fp1',
+          record: failed,
+        });
       });
 
       it('lets only the owner with the current fence complete', async (context) => {
@@ -510,14 +585,29 @@ export function storeContract(name: string, make: MakeStore): void {
         const k = key('idem');
         const fence = fenceOf(await claim(store, k, 'a'));
         const complete = (owner: string, withFence: number) =>
-          store.complete({ key: k, owner, fence: withFence, state: 'completed', record: record(1), ttlMs: LONG_MS });
+          store.complete({
+            key: k,
+            owner,
+            fence: withFence,
+            state: 'completed',
+            record: record(1),
+            ttlMs: LONG_MS,
+          });
         expect(await complete('b', fence)).toBe(false);
         expect(await complete('a', fence + 1)).toBe(false);
         expect(await claim(store, k, 'c')).toEqual({ status: 'in_flight', fingerprint: 'fp1' });
         expect(await complete('a', fence)).toBe(true);
         expect(await complete('a', fence)).toBe(false);
-        expect(await store.complete({ key: key('never'), owner: 'a', fence, state: 'completed', record: record(1), ttlMs: LONG_MS }))
-          .toBe(false);
+        expect(
+          await store.complete({
+            key: key('never'),
+            owner: 'a',
+            fence,
+            state: 'completed',
+            record: record(1),
+            ttlMs: LONG_MS,
+          }),
+        ).toBe(false);
       });
 
       it('release frees the key for a new claim with a higher fence', async (context) => {
@@ -531,15 +621,30 @@ export function storeContract(name: string, make: MakeStore): void {
         const next = fenceOf(await claim(store, k, 'b', 'fp2'));
         expect(next).toBeGreaterThan(fence);
         // The released owner cannot complete the new claim.
-        expect(await store.complete({ key: k, owner: 'a', fence, state: 'completed', record: record(1), ttlMs: LONG_MS }))
-          .toBe(false);
+        expect(
+          await store.complete({
+            key: k,
+            owner: 'a',
+            fence,
+            state: 'completed',
+            record: record(1),
+            ttlMs: LONG_MS,
+          }),
+        ).toBe(false);
       });
 
       it('release does not drop a completed result', async (context) => {
         const { store, key } = await setup(context);
         const k = key('idem');
         const fence = fenceOf(await claim(store, k, 'a'));
-        await store.complete({ key: k, owner: 'a', fence, state: 'completed', record: record(1), ttlMs: LONG_MS });
+        await store.complete({
+          key: k,
+          owner: 'a',
+          fence,
+          state: 'completed',
+          record: record(1),
+          ttlMs: LONG_MS,
+        });
         expect(await store.release({ key: k, owner: 'a', fence })).toBe(false);
         expect(await claim(store, k, 'b')).toMatchObject({ status: 'completed' });
       });
@@ -551,12 +656,28 @@ export function storeContract(name: string, make: MakeStore): void {
         await elapse(STEP_MS);
         const fresh = fenceOf(await claim(store, k, 'b', 'fp1'));
         expect(fresh).toBeGreaterThan(stale);
-        expect(await store.complete({ key: k, owner: 'a', fence: stale, state: 'completed', record: record('a'), ttlMs: LONG_MS }))
-          .toBe(false);
+        expect(
+          await store.complete({
+            key: k,
+            owner: 'a',
+            fence: stale,
+            state: 'completed',
+            record: record('a'),
+            ttlMs: LONG_MS,
+          }),
+        ).toBe(false);
         expect(await store.release({ key: k, owner: 'a', fence: stale })).toBe(false);
         expect(await claim(store, k, 'c')).toEqual({ status: 'in_flight', fingerprint: 'fp1' });
-        expect(await store.complete({ key: k, owner: 'b', fence: fresh, state: 'completed', record: record('b'), ttlMs: LONG_MS }))
-          .toBe(true);
+        expect(
+          await store.complete({
+            key: k,
+            owner: 'b',
+            fence: fresh,
+            state: 'completed',
+            record: record('b'),
+            ttlMs: LONG_MS,
+          }),
+        ).toBe(true);
         expect(await claim(store, k, 'c')).toMatchObject({ status: 'completed', record: { value: 'b' } });
       });
 
@@ -565,8 +686,16 @@ export function storeContract(name: string, make: MakeStore): void {
         const k = key('idem');
         const fence = fenceOf(await claim(store, k, 'a', 'fp1', SHORT_MS));
         await elapse(STEP_MS);
-        expect(await store.complete({ key: k, owner: 'a', fence, state: 'completed', record: record(1), ttlMs: LONG_MS }))
-          .toBe(false);
+        expect(
+          await store.complete({
+            key: k,
+            owner: 'a',
+            fence,
+            state: 'completed',
+            record: record(1),
+            ttlMs: LONG_MS,
+          }),
+        ).toBe(false);
         expect(await claim(store, k, 'b')).toMatchObject({ status: 'claimed' });
       });
 
@@ -574,7 +703,14 @@ export function storeContract(name: string, make: MakeStore): void {
         const { store, key, elapse } = await setup(context);
         const k = key('idem');
         const fence = fenceOf(await claim(store, k, 'a'));
-        await store.complete({ key: k, owner: 'a', fence, state: 'indeterminate', record: record(1), ttlMs: SHORT_MS });
+        await store.complete({
+          key: k,
+          owner: 'a',
+          fence,
+          state: 'indeterminate',
+          record: record(1),
+          ttlMs: SHORT_MS,
+        });
         expect(await claim(store, k, 'b')).toMatchObject({ status: 'indeterminate' });
         await elapse(STEP_MS);
         expect(fenceOf(await claim(store, k, 'b'))).toBeGreaterThan(fence);
@@ -593,7 +729,14 @@ export function storeContract(name: string, make: MakeStore): void {
         await elapse(STEP_MS);
         const completer = fenceOf(await claim(store, k, 'completes'));
         fences.push(completer);
-        await store.complete({ key: k, owner: 'completes', fence: completer, state: 'completed', record: record(1), ttlMs: SHORT_MS });
+        await store.complete({
+          key: k,
+          owner: 'completes',
+          fence: completer,
+          state: 'completed',
+          record: record(1),
+          ttlMs: SHORT_MS,
+        });
         await elapse(STEP_MS);
         fences.push(fenceOf(await claim(store, k, 'last')));
         for (let i = 1; i < fences.length; i++) expect(fences[i]).toBeGreaterThan(fences[i - 1]!);
@@ -604,7 +747,14 @@ export function storeContract(name: string, make: MakeStore): void {
         const k = key('idem');
         const fence = fenceOf(await claim(store, k, 'a'));
         const value = { items: ['x'] };
-        await store.complete({ key: k, owner: 'a', fence, state: 'completed', record: record(value), ttlMs: LONG_MS });
+        await store.complete({
+          key: k,
+          owner: 'a',
+          fence,
+          state: 'completed',
+          record: record(value),
+          ttlMs: LONG_MS,
+        });
         value.items.push('mutated after complete');
         const first = await claim(store, k, 'b');
         if (first.status !== 'completed') throw new Error('expected completed');
@@ -623,7 +773,9 @@ export function storeContract(name: string, make: MakeStore): void {
 
       it('consumes a nonce once under concurrent consumption', async (context) => {
         const { store, key } = await setup(context);
-        const results = await Promise.all(Array.from({ length: 20 }, () => store.consumeNonce(key('n1'), LONG_MS)));
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => store.consumeNonce(key('n1'), LONG_MS)),
+        );
         expect(results.filter(Boolean)).toHaveLength(1);
       });
 
