@@ -338,19 +338,40 @@ const optionsSchema = z.strictObject(
   { error: 'expected an options object' },
 );
 
-/** Turn a zod error into a WardenConfigError naming the first offending option path. */
-export function configErrorFrom(error: z.ZodError, prefix = ''): WardenConfigError {
+/**
+ * Turn a zod error into a WardenConfigError naming the first offending option path. An unknown key
+ * is named in the path itself, and, given the `schema`, the message lists the accepted keys.
+ */
+export function configErrorFrom(error: z.ZodError, prefix = '', schema?: z.ZodType): WardenConfigError {
   const issue = error.issues[0];
-  const path = [prefix, ...(issue?.path ?? []).map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))]
+  const unknownKeys = issue?.code === 'unrecognized_keys' ? ((issue as { keys?: string[] }).keys ?? []) : [];
+  const segments = [...(issue?.path ?? []), ...unknownKeys.slice(0, 1)];
+  const path = [prefix, ...segments.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))]
     .filter(Boolean)
     .join('.')
     .replace(/\.\[/g, '[');
   let message = issue?.message ?? 'invalid option';
   if (issue?.code === 'unrecognized_keys') {
-    const keys = (issue as { keys?: string[] }).keys ?? [];
-    message = `unknown option${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${k}'`).join(', ')}`;
+    const accepted = acceptedKeys(schema, issue.path);
+    message =
+      `unknown option${unknownKeys.length > 1 ? 's' : ''} ${unknownKeys.map((k) => `'${k}'`).join(', ')}` +
+      (accepted ? `; expected one of: ${accepted.join(', ')}` : '');
   }
   return new WardenConfigError({ path: path || '(options)', message, cause: error });
+}
+
+/** The keys an object schema accepts at `path`, if the path leads to an object schema. */
+function acceptedKeys(schema: z.ZodType | undefined, path: readonly PropertyKey[]): string[] | undefined {
+  const unwrap = (s: unknown) => (s instanceof z.ZodOptional ? s.unwrap() : s);
+  let current: unknown = unwrap(schema);
+  for (const segment of path) {
+    if (current instanceof z.ZodObject) current = (current.shape as Record<PropertyKey, unknown>)[segment];
+    else if (current instanceof z.ZodArray) current = current.element;
+    else if (current instanceof z.ZodRecord) current = current.valueType;
+    else return undefined;
+    current = unwrap(current);
+  }
+  return current instanceof z.ZodObject ? Object.keys(current.shape) : undefined;
 }
 
 function resolveRunBudget(input: RunBudget | undefined): ResolvedRunBudget {
@@ -375,7 +396,7 @@ function resolveScoped(scope: ScopeName, input: ScopedBudget | undefined): Resol
 /** Validate options and fill in defaults. Throws `WardenConfigError`. */
 export function resolveOptions(options: WardenOptions | undefined): ResolvedOptions {
   const parsed = optionsSchema.safeParse(options ?? {});
-  if (!parsed.success) throw configErrorFrom(parsed.error);
+  if (!parsed.success) throw configErrorFrom(parsed.error, '', optionsSchema);
   const o = options ?? {};
   const scopes: ResolvedOptions['budgets']['scopes'] = {};
   for (const scope of ['session', 'user', 'tenant'] as const) {

@@ -6,14 +6,16 @@ import { RunStop, WardenConfigError, WardenError } from './errors.js';
 import { systemClock } from './internal/clock.js';
 import { resolveOptions, type WardenOptions } from './options.js';
 import type { WardenCore } from './run/core.js';
-import { withCurrentRun } from './run/context.js';
+import { findCurrentRun, withCurrentRun } from './run/context.js';
 import { RunImpl } from './run/run.js';
 import { resolveRunOptions } from './run/run-options.js';
 import type { Run, RunOptions, RunResult } from './run/types.js';
 import { memoryStore } from './store/memory-store.js';
 import { ATTR, OPERATION, SPAN_EVENT } from './telemetry/attributes.js';
 import { startSpan } from './telemetry/span.js';
+import type { ToolCall } from './tools/call.js';
 import { ToolRegistry } from './tools/registry.js';
+import { BreakerRegistry } from './tools/resilience/breakers.js';
 import { VERSION } from './version.js';
 
 /** What a kill applies to. */
@@ -29,7 +31,7 @@ export interface Warden {
   kill(scope: KillScope, options?: { reason?: string }): Promise<void>;
   /** Lift a kill. */
   revive(scope: KillScope): Promise<void>;
-  /** Stop active runs, shut down breakers and timers, close the audit sink and store. */
+  /** Stop active runs, shut down breakers and timers, close the audit sink, and close the store if the warden created it. */
   close(): Promise<void>;
 }
 
@@ -73,7 +75,28 @@ export function createWarden(options: WardenOptions = {}): Warden {
   const store = resolved.store ?? memoryStore();
   store.attach?.({ clock });
   const tracer = resolved.telemetry.tracer ?? trace.getTracer('agent-warden', VERSION);
-  const audit = new AuditEmitter({ sink: resolved.audit, onEvent: resolved.onEvent, clock });
+  const audit = new AuditEmitter({
+    sink: resolved.audit,
+    onEvent: resolved.onEvent,
+    clock,
+    onSinkError: (error) => {
+      (findCurrentRun() as RunImpl | undefined)?.span.span.addEvent(SPAN_EVENT.AUDIT_FAILED, {
+        'exception.message': error instanceof Error ? error.message : String(error),
+      });
+    },
+  });
+  const breakers = new BreakerRegistry(registry.all, clock, (key, state, context) => {
+    const call = context as ToolCall | undefined;
+    const type = state === 'open' ? 'breaker_opened' : state === 'closed' ? 'breaker_closed' : 'breaker_half_open';
+    audit.emit(call?.run.identity, { type, key });
+    const event =
+      state === 'open'
+        ? SPAN_EVENT.BREAKER_OPENED
+        : state === 'closed'
+          ? SPAN_EVENT.BREAKER_CLOSED
+          : SPAN_EVENT.BREAKER_HALF_OPEN;
+    call?.span.span.addEvent(event, { 'warden.breaker.key': key });
+  });
   const core: WardenCore = {
     options: resolved,
     registry,
@@ -83,6 +106,7 @@ export function createWarden(options: WardenOptions = {}): Warden {
     generateId: resolved.generateId ?? (() => ulid()),
     random: resolved.random ?? Math.random,
     audit,
+    breakers,
   };
   const active = new Set<RunImpl>();
   let closed = false;
@@ -182,6 +206,8 @@ export function createWarden(options: WardenOptions = {}): Warden {
         }
       }
       if (!r.stopped) await r.check();
+      // A refused run (rate limited, aborted before it began, killed) never runs the caller's code.
+      if (r.stopped) throw r.stopped;
       output = await withCurrentRun(r, () => otelContext.with(span.context, () => Promise.resolve().then(() => fn(r))));
     } catch (error) {
       if (!RunStop.isInstance(error) || !r.stopped) failure = { error };
@@ -253,9 +279,10 @@ export function createWarden(options: WardenOptions = {}): Warden {
       for (const r of active) {
         r.halt(new RunStop({ details: { code: 'aborted', reason: 'warden closed' }, message: 'the warden was closed' }));
       }
+      breakers.shutdown();
       await resolved.audit?.close?.();
+      // A store passed in may be shared with other wardens: its owner closes it.
       if (ownsStore) await store.close?.();
-      else await store.close?.();
     },
   };
 }

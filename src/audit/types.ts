@@ -57,6 +57,7 @@ export type AuditEventBody =
       attempts?: number;
       message?: string;
     }
+  | { type: 'tool_retry'; tool: string; callId: string; attempt: number; delayMs: number; error: string }
   | { type: 'approval_requested'; pendingId: string; tool: string; level: string; argsHash: string }
   | { type: 'approval_granted'; pendingId: string; tool: string; approvers: string[] }
   | { type: 'approval_rejected'; pendingId: string; tool: string; approver: string; reason?: string }

@@ -4,6 +4,7 @@ import type { Clock } from '../internal/clock.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Store } from '../store/types.js';
 import type { ToolRegistry } from '../tools/registry.js';
+import type { BreakerRegistry } from '../tools/resilience/breakers.js';
 
 /** Everything a run needs from its warden, resolved once at `createWarden`. */
 export interface WardenCore {
@@ -15,4 +16,5 @@ export interface WardenCore {
   readonly generateId: () => string;
   readonly random: () => number;
   readonly audit: AuditEmitter;
+  readonly breakers: BreakerRegistry;
 }

@@ -39,7 +39,7 @@ export function resolveRunOptions(
   registry: ToolRegistry,
 ): ResolvedRunOptions {
   const parsed = runOptionsSchema.safeParse(input ?? {});
-  if (!parsed.success) throw configErrorFrom(parsed.error, 'run');
+  if (!parsed.success) throw configErrorFrom(parsed.error, 'run', runOptionsSchema);
   const o = input ?? {};
   let allowed: Set<string> | null = null;
   if (o.tools) {

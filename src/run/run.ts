@@ -151,11 +151,7 @@ export class RunImpl implements Run {
   }
 
   async check(): Promise<void> {
-    if (this.#stop) throw this.#stop;
-    const elapsed = this.elapsedMs();
-    if (elapsed >= this.limits.durationMs) {
-      this.exceed('durationMs', 'run', this.limits.durationMs, elapsed);
-    }
+    this.checkLocal();
     let kill: Awaited<ReturnType<WardenCore['store']['findKill']>>;
     try {
       kill = await this.core.store.findKill(this.killScopes);
@@ -166,15 +162,31 @@ export class RunImpl implements Run {
         error,
       );
     }
+    this.afterKillLookup(kill);
+  }
+
+  /** The checks that need no store: recorded stop, duration, and ceilings passed after the fact. */
+  checkLocal(): void {
     if (this.#stop) throw this.#stop;
-    if (kill) this.kill(kill.scope, kill.reason);
+    const elapsed = this.elapsedMs();
+    if (elapsed >= this.limits.durationMs) {
+      this.exceed('durationMs', 'run', this.limits.durationMs, elapsed);
+    }
     const c = this.#counters;
+    // Steps reported with recordUsage (no pre-check) can pass the limit; stop at the next check.
+    if (c.steps > this.limits.steps) this.exceed('steps', 'run', this.limits.steps, c.steps);
     if (c.inputTokens + c.outputTokens > this.limits.tokens) {
       this.exceed('tokens', 'run', this.limits.tokens, c.inputTokens + c.outputTokens);
     }
     if (this.limits.costUsd !== undefined && c.costUsd > this.limits.costUsd) {
       this.exceed('costUsd', 'run', this.limits.costUsd, c.costUsd);
     }
+  }
+
+  /** Act on the result of a kill lookup (a stop may also have landed while it was awaited). */
+  afterKillLookup(kill: Awaited<ReturnType<WardenCore['store']['findKill']>>): void {
+    if (this.#stop) throw this.#stop;
+    if (kill) throw this.kill(kill.scope, kill.reason);
   }
 
   // ---- stops -------------------------------------------------------------
@@ -275,12 +287,13 @@ export class RunImpl implements Run {
    * Reserve amounts against the scoped budgets; stop with `budget_exceeded`
    * (or `store_unavailable`) when refused.
    */
-  async reserveScoped(amounts: Amounts) {
+  async reserveScoped(amounts: Amounts, { storeErrors = 'stop' }: { storeErrors?: 'stop' | 'throw' } = {}) {
     const reservationId = `${this.id}:${this.core.generateId()}`;
     let result: Awaited<ReturnType<ScopedLedger['reserve']>>;
     try {
       result = await this.scoped.reserve(reservationId, amounts, this.limits.durationMs + 60_000);
     } catch (error) {
+      if (storeErrors === 'throw') throw new StoreError(error);
       this.stop(
         { code: 'store_unavailable', operation: 'reserve' },
         'budgets could not be reserved in the shared store; the run stops (fail closed)',
@@ -312,6 +325,14 @@ export class RunImpl implements Run {
         'exception.message': error instanceof Error ? error.message : String(error),
       });
     }
+  }
+}
+
+/** A store operation failed (as opposed to a budget refusal or a stop). */
+export class StoreError extends Error {
+  constructor(cause: unknown) {
+    super(`store operation failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'StoreError';
   }
 }
 

@@ -119,6 +119,11 @@ export interface ReleaseRequest {
  * Time-based behaviour (windows, leases, TTLs) uses the store's own clock.
  */
 export interface Store {
+  /**
+   * When the store fails (throws or times out), write tools always fail closed
+   * with `store_unavailable`; read tools go on only with `failOpen: { reads: true }`.
+   */
+  readonly failOpen?: { reads?: boolean };
   /** Called once by `createWarden` with the warden's clock; a store may keep its own. */
   attach?(options: { clock: Clock }): void;
 

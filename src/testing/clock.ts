@@ -8,6 +8,8 @@ export interface ManualClock extends Clock {
   advance(ms: number): void;
   /** Jump to an absolute time (epoch ms); may move backwards to test clock skew. */
   set(ms: number): void;
+  /** Retry backoff waits here: advances the clock by `ms` at once instead of waiting. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 /**
@@ -19,7 +21,10 @@ export interface ManualClock extends Clock {
 export function createManualClock(start: number = Date.UTC(2026, 0, 1)): ManualClock {
   const check = (value: number, what: string) => {
     if (typeof value !== 'number' || !Number.isFinite(value)) {
-      throw new WardenConfigError({ path: `manualClock.${what}`, message: `expected a finite number, got ${String(value)}` });
+      throw new WardenConfigError({
+        path: `manualClock.${what}`,
+        message: `expected a finite number, got ${String(value)}`,
+      });
     }
   };
   check(start, 'start');
@@ -28,12 +33,23 @@ export function createManualClock(start: number = Date.UTC(2026, 0, 1)): ManualC
     now: () => current,
     advance(ms) {
       check(ms, 'advance');
-      if (ms < 0) throw new WardenConfigError({ path: 'manualClock.advance', message: 'expected ms >= 0; use set() to go back' });
+      if (ms < 0)
+        throw new WardenConfigError({
+          path: 'manualClock.advance',
+          message: 'expected ms >= 0; use set() to go back',
+        });
       current += ms;
     },
     set(ms) {
       check(ms, 'set');
       current = ms;
+    },
+    async sleep(ms, signal) {
+      // Waiting on a manual clock takes no real time: the clock moves forward instead.
+      if (signal?.aborted) throw signal.reason;
+      current += Math.max(0, ms);
+      await Promise.resolve();
+      if (signal?.aborted) throw signal.reason;
     },
   };
 }

@@ -27,6 +27,14 @@ export interface ToolCall {
   value?: unknown;
   /** Set when a value came from a breaker fallback. */
   fallback?: boolean;
+  /** The error of the last failed attempt. */
+  lastError?: unknown;
+  /** Set when the outcome is a stored result of an earlier identical call. */
+  replayed?: boolean;
+  /** Set once loop detection has counted this call. */
+  loopObserved?: boolean;
+  /** The breaker state seen when the call reached the breaker. */
+  breakerState?: string;
   /** Run after the outcome is known, in order (e.g. completing an idempotency claim). */
   readonly finalizers: Array<(outcome: ToolOutcome | null, error: unknown) => Promise<void>>;
 }

@@ -1,6 +1,5 @@
 import { SpanKind } from '@opentelemetry/api';
 import { RunStop } from '../errors.js';
-import { hashValue } from '../internal/hash.js';
 import type { RunImpl } from '../run/run.js';
 import type { ToolCallOptions } from '../run/types.js';
 import { ATTR, OPERATION } from '../telemetry/attributes.js';
@@ -8,35 +7,42 @@ import { errorTypeOf, startSpan } from '../telemetry/span.js';
 import type { PipelineStep, ToolCall } from './call.js';
 import { TOOL_NAME_PATTERN } from './define-tool.js';
 import type { ToolOutcome } from './outcome.js';
+import { argsHashOf } from './args-hash.js';
+import { approval } from './steps/approval.js';
+import { auditIntent } from './steps/audit-intent.js';
 import { allowlist, runChecks, toolCallBudget } from './steps/checks.js';
-import { execute, outputSchema } from './steps/execute.js';
+import { breaker, execute, outputSchema } from './steps/execute.js';
+import { idempotency } from './steps/idempotency.js';
+import { loops, observeCall } from './steps/loops.js';
 import { parseArguments, rules } from './steps/validate.js';
 
+export { argsHashOf };
+
 /**
- * The tool-call pipeline, in order (see docs/tools.md for why this order).
+ * The tool-call pipeline, in order (docs/tools.md says why this order).
  * Each step may end the call with an outcome or throw a `RunStop`.
  */
 export const PIPELINE: readonly PipelineStep[] = Object.freeze([
-  runChecks, // 1. killed / aborted / out of time → RunStop
+  runChecks, // 1. killed / aborted / out of time → RunStop; store down → store_unavailable
   allowlist, // 2. → tool_not_allowed
   toolCallBudget, // 3. → RunStop budget_exceeded
   parseArguments, // 4. → invalid_arguments
   rules, // 5. → rule_violation
-  execute, // 11. → tool_timeout / tool_error
+  loops, // 6. → loop_warning event, then RunStop loop_detected
+  approval, // 7. → approval_required / approval_invalid
+  idempotency, // 8. → replay / idempotency_in_flight / idempotency_conflict
+  auditIntent, // 9. → audit_unavailable (write tools)
+  breaker, // 10. → circuit_open (or the fallback)
+  execute, // 11. → tool_timeout / tool_error (transient errors retried)
   outputSchema, // 12. → invalid_output, or the ok outcome
 ]);
-
-/** The canonical hash of a call's validated arguments (computed once, on demand). */
-export function argsHashOf(call: ToolCall): string | undefined {
-  if (call.args === undefined) return undefined;
-  call.argsHash ??= hashValue(call.args);
-  return call.argsHash;
-}
 
 function record(call: ToolCall, kind: 'tool_arguments' | 'tool_result', value: unknown): string | undefined {
   const { telemetry } = call.run.core.options;
   try {
-    const redacted = telemetry.redact ? telemetry.redact(value, { kind, tool: call.tool?.name ?? call.name }) : value;
+    // redact gets a copy, so a hook that edits in place cannot change what the loop receives.
+    const copy = telemetry.redact ? structuredClone(value) : value;
+    const redacted = telemetry.redact ? telemetry.redact(copy, { kind, tool: call.tool?.name ?? call.name }) : value;
     return typeof redacted === 'string' ? redacted : JSON.stringify(redacted);
   } catch {
     return undefined;
@@ -46,10 +52,13 @@ function record(call: ToolCall, kind: 'tool_arguments' | 'tool_result', value: u
 /** `run.tool()`: run the pipeline, then audit, trace and finalise the call. */
 export async function runToolPipeline(
   run: RunImpl,
-  name: string,
+  requestedName: string,
   rawArgs: unknown,
   options: ToolCallOptions,
 ): Promise<ToolOutcome> {
+  // Only a string can name a tool. Anything else is denied under a placeholder no tool can have, and is
+  // never passed to String() (which throws for e.g. Object.create(null)): run.tool throws only RunStops.
+  const name = typeof requestedName === 'string' ? requestedName : `(${typeof requestedName})`;
   const core = run.core;
   const callId = typeof options.callId === 'string' && options.callId.length > 0 ? options.callId : core.generateId();
   const validName = typeof name === 'string' && TOOL_NAME_PATTERN.test(name);
@@ -88,6 +97,13 @@ export async function runToolPipeline(
       }
     }
     if (!outcome) throw new Error(`agent-warden: the tool pipeline ended without an outcome for '${name}'`);
+    if (!outcome.ok && !call.loopObserved) {
+      // A refused call repeated unchanged (the model ignoring the error) counts towards loop detection too.
+      const refused = outcome;
+      outcome = null;
+      observeCall(call);
+      outcome = refused;
+    }
   } catch (error) {
     thrown = error;
   }
@@ -112,7 +128,7 @@ function finish(call: ToolCall, outcome: ToolOutcome | null, thrown: unknown): v
   if (tool) s.setAttribute(ATTR.WARDEN_TOOL_EFFECT, tool.effect);
   if (call.attempts > 0) s.setAttribute(ATTR.WARDEN_TOOL_ATTEMPTS, call.attempts);
   if (call.idempotencyKey) s.setAttribute(ATTR.WARDEN_IDEMPOTENCY_KEY, call.idempotencyKey);
-  if (outcome?.ok) s.setAttribute(ATTR.WARDEN_IDEMPOTENCY_REPLAYED, outcome.replayed);
+  if (call.idempotencyKey) s.setAttribute(ATTR.WARDEN_IDEMPOTENCY_REPLAYED, call.replayed === true);
   const { telemetry } = run.core.options;
   if (telemetry.recordInputs && call.args !== undefined) {
     const text = record(call, 'tool_arguments', call.args);
@@ -137,7 +153,7 @@ function finish(call: ToolCall, outcome: ToolOutcome | null, thrown: unknown): v
     durationMs: Math.max(0, run.core.clock.now() - call.startedAt),
     ...(argsHash ? { argsHash } : {}),
     ...(call.idempotencyKey ? { idempotencyKey: call.idempotencyKey } : {}),
-    ...(outcome?.ok ? { replayed: outcome.replayed } : {}),
+    ...(call.idempotencyKey ? { replayed: call.replayed === true } : {}),
     ...(call.attempts > 0 ? { attempts: call.attempts } : {}),
     ...(outcome && !outcome.ok ? { message: outcome.error.message } : {}),
   });

@@ -1,5 +1,7 @@
-import { fail } from '../outcome.js';
+import { StoreError } from '../../run/run.js';
 import type { PipelineStep } from '../call.js';
+import { fail } from '../outcome.js';
+import { storeFailure } from './store-failure.js';
 
 const MAX_LISTED_TOOLS = 20;
 
@@ -7,7 +9,19 @@ const MAX_LISTED_TOOLS = 20;
 export const runChecks: PipelineStep = {
   name: 'run-checks',
   async run(call) {
-    await call.run.check();
+    const { run } = call;
+    run.checkLocal();
+    let kill: Awaited<ReturnType<typeof run.core.store.findKill>>;
+    try {
+      kill = await run.core.store.findKill(run.killScopes);
+    } catch (error) {
+      // The tool is not known yet (allowlist comes next), so a store outage fails every call closed here.
+      const outcome = storeFailure(call, 'findKill', error, { allowFailOpen: false });
+      const tool = run.core.registry.get(call.name);
+      if (tool?.effect === 'read' && run.core.store.failOpen?.reads === true) return undefined;
+      return outcome;
+    }
+    run.afterKillLookup(kill);
     return undefined;
   },
 };
@@ -17,13 +31,13 @@ export const allowlist: PipelineStep = {
   name: 'allowlist',
   run(call) {
     const { run, name } = call;
-    const tool = typeof name === 'string' ? run.core.registry.get(name) : undefined;
+    const tool = run.core.registry.get(name);
     if (tool && (run.allowed === null || run.allowed.has(tool.name))) {
       call.tool = tool;
       return undefined;
     }
     const available = (run.allowed ? [...run.allowed] : run.core.registry.names).slice(0, MAX_LISTED_TOOLS);
-    const shown = typeof name === 'string' ? name.slice(0, 64) : String(name);
+    const shown = name.slice(0, 64);
     return fail(
       'tool_not_allowed',
       `tool '${shown}' is not available here. ` +
@@ -44,8 +58,21 @@ export const toolCallBudget: PipelineStep = {
     const used = run.counters.toolCalls;
     if (used >= run.limits.toolCalls) run.exceed('toolCalls', 'run', run.limits.toolCalls, used);
     if (run.scoped.limits('toolCalls')) {
-      const { reservationId, reservation } = await run.reserveScoped({ toolCalls: 1 });
-      call.finalizers.push(() => run.settleScoped(reservationId, reservation, { toolCalls: Math.max(1, call.attempts) }));
+      let reserved: Awaited<ReturnType<typeof run.reserveScoped>>;
+      try {
+        reserved = await run.reserveScoped({ toolCalls: 1 }, { storeErrors: 'throw' });
+      } catch (error) {
+        if (!(error instanceof StoreError)) throw error;
+        const outcome = storeFailure(call, 'reserve', error.cause, { allowFailOpen: true });
+        if (outcome) return outcome;
+        reserved = { reservationId: '', reservation: null };
+      }
+      const { reservationId, reservation } = reserved;
+      if (reservationId) {
+        call.finalizers.push(() =>
+          run.settleScoped(reservationId, reservation, { toolCalls: Math.max(1, call.attempts) }),
+        );
+      }
     }
     run.add({ toolCalls: 1 });
     return undefined;

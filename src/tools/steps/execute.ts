@@ -1,19 +1,18 @@
 import { context as otelContext } from '@opentelemetry/api';
 import { RunStop } from '../../errors.js';
 import { raceAbort } from '../../internal/abort.js';
-import type { ToolContext } from '../define-tool.js';
-import { fail, okOutcome } from '../outcome.js';
+import { ATTR } from '../../telemetry/attributes.js';
 import type { PipelineStep, ToolCall } from '../call.js';
+import type { ToolContext } from '../define-tool.js';
+import { fail, okOutcome, type ToolOutcome } from '../outcome.js';
+import { BreakerOpenError } from '../resilience/breaker.js';
+import { NonErrorThrown, withRetries } from '../resilience/retry.js';
+import { AttemptTimeout } from '../resilience/timeout.js';
+import { isTransientError } from '../resilience/transient.js';
+
+export { AttemptTimeout };
 
 const MAX_ERROR_MESSAGE = 500;
-
-/** Marks an abort caused by the per-attempt timeout. */
-export class AttemptTimeout extends Error {
-  constructor(readonly timeoutMs: number) {
-    super(`tool attempt timed out after ${timeoutMs} ms`);
-    this.name = 'AttemptTimeout';
-  }
-}
 
 /** The message of an error, shortened for the model. */
 export function errorMessage(error: unknown): string {
@@ -21,22 +20,12 @@ export function errorMessage(error: unknown): string {
   return text.length > MAX_ERROR_MESSAGE ? `${text.slice(0, MAX_ERROR_MESSAGE)}…` : text;
 }
 
-/**
- * One attempt of `execute`, with its own timeout and an `AbortSignal` linked
- * to the run's. Resolves with the value or rejects with the error (an
- * `AttemptTimeout` on timeout, the run's `RunStop` when the run ends).
- */
-export async function executeAttempt(call: ToolCall, attempt: number): Promise<unknown> {
+function toolContext(call: ToolCall, attempt: number, signal: AbortSignal): ToolContext {
   const { run } = call;
-  const tool = call.tool!;
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(new AttemptTimeout(tool.timeoutMs)), tool.timeoutMs);
-  timer.unref?.();
-  const signal = AbortSignal.any([run.signal, timeout.signal]);
-  const ctx: ToolContext = {
+  return {
     runId: run.id,
     callId: call.callId,
-    toolName: tool.name,
+    toolName: call.tool!.name,
     userId: run.userId,
     tenantId: run.tenantId,
     sessionId: run.sessionId,
@@ -44,6 +33,21 @@ export async function executeAttempt(call: ToolCall, attempt: number): Promise<u
     attempt,
     signal,
   };
+}
+
+/**
+ * One attempt of `execute`, with its own timeout and its own `AbortSignal`
+ * linked to the run's (never shared between calls). Resolves with the value
+ * or rejects with the error: an `AttemptTimeout` on timeout, the run's
+ * `RunStop` when the run ends.
+ */
+export async function executeAttempt(call: ToolCall, attempt: number): Promise<unknown> {
+  const tool = call.tool!;
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(new AttemptTimeout(tool.timeoutMs)), tool.timeoutMs);
+  timer.unref?.();
+  const signal = AbortSignal.any([call.run.signal, timeout.signal]);
+  const ctx = toolContext(call, attempt, signal);
   try {
     return await raceAbort(
       otelContext.with(call.span.context, () => Promise.resolve().then(() => tool.tool.execute(call.args, ctx))),
@@ -54,33 +58,89 @@ export async function executeAttempt(call: ToolCall, attempt: number): Promise<u
   }
 }
 
-/** 11. Execute the tool (one attempt; retries, breakers and fallbacks wrap this). */
+/** The breaker refused the call: use the tool's fallback, or return `circuit_open`. */
+async function whenOpen(call: ToolCall, error: BreakerOpenError): Promise<ToolOutcome | undefined> {
+  const tool = call.tool!;
+  const fallback = tool.tool.fallback;
+  if (fallback) {
+    try {
+      const ctx = toolContext(call, call.attempts, call.run.signal);
+      call.value = await raceAbort(
+        Promise.resolve().then(() => fallback(call.args, ctx, error)),
+        call.run.signal,
+      );
+      call.fallback = true;
+      return undefined;
+    } catch (fallbackError) {
+      if (call.run.stopped) throw call.run.stopped;
+      call.span.span.recordException(fallbackError instanceof Error ? fallbackError : new Error(String(fallbackError)));
+    }
+  }
+  return fail(
+    'circuit_open',
+    `${tool.name} is temporarily unavailable (its dependency is failing); try again in ${Math.ceil(error.retryAfterMs / 1000)} s or answer without it.`,
+    call.callId,
+    { breaker: error.key, retryAfterMs: error.retryAfterMs },
+  );
+}
+
+/** 10. The circuit breaker: open → `circuit_open` or the fallback, without calling `execute`. */
+export const breaker: PipelineStep = {
+  name: 'breaker',
+  run(call) {
+    const b = call.run.core.breakers.get(call.tool!.breaker.key);
+    const state = b.stateFor(call);
+    call.breakerState = state;
+    call.span.span.setAttribute(ATTR.WARDEN_BREAKER_STATE, state);
+    if (state === 'open') return whenOpen(call, new BreakerOpenError(b.key, b.retryAfterMs));
+    return undefined;
+  },
+};
+
+/** 11. Execute: each attempt through the breaker with its own timeout; transient errors retried. */
 export const execute: PipelineStep = {
   name: 'execute',
   async run(call) {
-    call.attempts += 1;
+    const b = call.run.core.breakers.get(call.tool!.breaker.key);
     try {
-      call.value = await executeAttempt(call, call.attempts);
+      call.value = await withRetries(call, (attempt) => b.run(() => executeAttempt(call, attempt), call));
       return undefined;
     } catch (error) {
+      if (error instanceof BreakerOpenError) return whenOpen(call, error);
       return failureFromError(call, error);
+    } finally {
+      call.span.span.setAttribute(ATTR.WARDEN_BREAKER_STATE, b.state);
     }
   },
 };
 
 /** Map an error from `execute` to an outcome; a run stop is rethrown. */
-export function failureFromError(call: ToolCall, error: unknown) {
+export function failureFromError(call: ToolCall, error: unknown): ToolOutcome {
   if (call.run.stopped) throw call.run.stopped;
   if (RunStop.isInstance(error)) throw error;
   const tool = call.tool!;
+  const attempts = call.attempts;
   if (error instanceof AttemptTimeout) {
     return fail('tool_timeout', `${tool.name} did not answer within ${error.timeoutMs} ms.`, call.callId, {
       timeoutMs: error.timeoutMs,
-      attempts: call.attempts,
+      attempts,
     });
   }
+  const original = error instanceof NonErrorThrown ? error.value : error;
   if (error instanceof Error) call.span.span.recordException(error);
-  return fail('tool_error', `${tool.name} failed: ${errorMessage(error)}`, call.callId, { attempts: call.attempts });
+  let transient = false;
+  try {
+    transient = (tool.retry.isTransient ?? isTransientError)(original) === true;
+  } catch {
+    transient = false;
+  }
+  return fail(
+    'tool_error',
+    `${tool.name} failed: ${errorMessage(error)}${transient ? ' (a temporary failure; you may try again later)' : ''}`,
+    call.callId,
+    { attempts, transient },
+    transient,
+  );
 }
 
 /** 12. Check the result against the tool's output schema. */

@@ -1,0 +1,149 @@
+import CircuitBreaker from 'opossum';
+import { RunStop } from '../../errors.js';
+import type { Clock } from '../../internal/clock.js';
+import type { BreakerOptions } from '../define-tool.js';
+
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+/** Thrown (never to the model) when a breaker refuses a call. */
+export class BreakerOpenError extends Error {
+  readonly key: string;
+  readonly retryAfterMs: number;
+
+  constructor(key: string, retryAfterMs: number) {
+    super(`circuit '${key}' is open`);
+    this.name = 'BreakerOpenError';
+    this.key = key;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** opossum's reset timer never fires: the reset is timed on the warden's clock here. */
+const NEVER = 2_147_483_647;
+
+/** An error that says nothing about the dependency's health (the run stopped, the caller aborted). */
+function isNeutral(error: unknown): boolean {
+  return RunStop.isInstance(error) || (error instanceof Error && error.name === 'AbortError');
+}
+
+/**
+ * A circuit breaker for one downstream dependency.
+ *
+ * opossum keeps the rolling error statistics and decides when to open; this
+ * class owns the state machine so that
+ * - the reset (open → half-open) is timed on the warden's clock (a manual clock in tests),
+ * - in half-open exactly one trial call runs, and only its result closes or reopens
+ *   the circuit: a call that started before the circuit opened cannot close it,
+ * - no abort controller is shared between calls (each attempt has its own signal),
+ * - `shutdown()` clears opossum's timers so nothing keeps the process alive.
+ */
+export class Breaker {
+  // The transition listener learns which call caused a transition through #context,
+  // set synchronously just before the code that may transition.
+  readonly key: string;
+  readonly options: Required<BreakerOptions>;
+  #state: BreakerState = 'closed';
+  #openedAt = 0;
+  #trialInFlight = false;
+  readonly #cb: CircuitBreaker<[() => Promise<unknown>], unknown>;
+  readonly #clock: Clock;
+  readonly #onTransition: (key: string, state: BreakerState, context: unknown) => void;
+  #context: unknown;
+
+  constructor(
+    options: Required<BreakerOptions>,
+    clock: Clock,
+    onTransition: (key: string, state: BreakerState, context: unknown) => void,
+  ) {
+    this.key = options.key;
+    this.options = options;
+    this.#clock = clock;
+    this.#onTransition = onTransition;
+    this.#cb = new CircuitBreaker((fn: () => Promise<unknown>) => fn(), {
+      timeout: false,
+      resetTimeout: NEVER,
+      errorThresholdPercentage: options.errorThresholdPercentage,
+      volumeThreshold: options.volumeThreshold,
+      rollingCountTimeout: options.rollingWindowMs,
+      rollingCountBuckets: 10,
+      enableSnapshots: false,
+      errorFilter: (error: unknown) => isNeutral(error),
+    });
+    this.#cb.on('open', () => {
+      if (this.#state === 'closed') this.#open();
+    });
+  }
+
+  /** The current state, moving open → half-open once the reset time has passed on the clock. */
+  get state(): BreakerState {
+    if (this.#state === 'open' && this.#clock.now() - this.#openedAt >= this.options.resetTimeoutMs) {
+      this.#set('half_open');
+    }
+    return this.#state;
+  }
+
+  /** Milliseconds until a trial call will be let through (0 when not open). */
+  get retryAfterMs(): number {
+    if (this.state !== 'open') return this.#trialInFlight ? 1_000 : 0;
+    return Math.max(0, this.#openedAt + this.options.resetTimeoutMs - this.#clock.now());
+  }
+
+  /** The state as seen by a caller; `context` reaches the transition listener. */
+  stateFor(context: unknown): BreakerState {
+    this.#context = context;
+    return this.state;
+  }
+
+  /**
+   * Run `fn` through the breaker; throws `BreakerOpenError` without calling it when open.
+   * `context` (the tool call) reaches the transition listener for transitions this call causes.
+   */
+  async run<T>(fn: () => Promise<T>, context?: unknown): Promise<T> {
+    this.#context = context;
+    const state = this.state;
+    if (state === 'open') throw new BreakerOpenError(this.key, this.retryAfterMs);
+    const trial = state === 'half_open';
+    if (trial) {
+      if (this.#trialInFlight) throw new BreakerOpenError(this.key, this.retryAfterMs);
+      this.#trialInFlight = true;
+      this.#cb.close(); // let opossum fire the trial call
+    }
+    try {
+      const value = (await this.#cb.fire(fn)) as T;
+      this.#context = context;
+      if (trial) {
+        this.#trialInFlight = false;
+        this.#set('closed');
+      }
+      return value;
+    } catch (error) {
+      this.#context = context;
+      if (trial) {
+        this.#trialInFlight = false;
+        if (isNeutral(error)) {
+          this.#cb.open();
+        } else {
+          this.#open();
+        }
+      }
+      throw error;
+    }
+  }
+
+  #open(): void {
+    this.#openedAt = this.#clock.now();
+    this.#cb.open();
+    this.#set('open');
+  }
+
+  #set(state: BreakerState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    if (state === 'closed') this.#cb.close();
+    this.#onTransition(this.key, state, this.#context);
+  }
+
+  shutdown(): void {
+    this.#cb.shutdown();
+  }
+}

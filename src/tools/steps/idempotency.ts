@@ -1,0 +1,146 @@
+import { canonicalJson } from '../../internal/canonical-json.js';
+import { sha256Hex } from '../../internal/hash.js';
+import type { IdempotencyClaim, IdempotencyRecord } from '../../store/types.js';
+import { ATTR } from '../../telemetry/attributes.js';
+import type { PipelineStep, ToolCall } from '../call.js';
+import { fail, failureOutcome, okOutcome, type ToolOutcome } from '../outcome.js';
+import { isTransientError, surelyNotProcessed } from '../resilience/transient.js';
+import { storeFailure } from './store-failure.js';
+
+export const MIN_KEY_LENGTH = 16;
+export const MAX_KEY_LENGTH = 255;
+
+const enc = (value: string | undefined) => (value === undefined ? '-' : encodeURIComponent(value));
+
+/** Codes of outcomes reached before `execute` started: the claim is released. */
+const BEFORE_EXECUTE = new Set(['audit_unavailable', 'circuit_open', 'store_unavailable', 'approval_required', 'approval_invalid']);
+
+/**
+ * The idempotency key of a call: the explicit key, or
+ * `sha256(scope | tool | canonicalJSON(args))` with scope = session id, else run id.
+ */
+export function deriveKey(call: ToolCall, canonicalArgs: string): string {
+  const { run } = call;
+  const scope = run.sessionId !== undefined ? `session:${run.sessionId}` : `run:${run.id}`;
+  return sha256Hex(`${scope}|${call.tool!.name}|${canonicalArgs}`);
+}
+
+function replay(call: ToolCall, record: IdempotencyRecord): ToolOutcome {
+  call.replayed = true;
+  if (record.outcome === 'ok') return okOutcome(record.value, call.callId, { replayed: true });
+  const error = record.error ?? { code: 'tool_error', message: 'the earlier identical call failed' };
+  return failureOutcome(
+    {
+      code: error.code as 'tool_error',
+      message: `${error.message} (this is the stored result of an identical earlier call; it was not run again)`,
+      retryable: false,
+      details: { replayed: true },
+    },
+    call.callId,
+  );
+}
+
+function refuse(call: ToolCall, claim: Exclude<IdempotencyClaim, { status: 'claimed' }>, fingerprint: string) {
+  const tool = call.tool!.name;
+  if (claim.fingerprint !== fingerprint) {
+    return fail(
+      'idempotency_conflict',
+      `${tool}: this idempotency key was already used with different arguments; use a new key for a different call.`,
+      call.callId,
+      { idempotencyKey: call.idempotencyKey },
+    );
+  }
+  if (claim.status === 'in_flight') {
+    return fail(
+      'idempotency_in_flight',
+      `${tool}: an identical call is still in progress; wait for its result instead of calling again.`,
+      call.callId,
+      { idempotencyKey: call.idempotencyKey },
+    );
+  }
+  if (claim.status === 'completed') return replay(call, claim.record);
+  return fail(
+    'tool_error',
+    `${tool}: an identical earlier call ended with an unknown outcome (it may have taken effect); ` +
+      'it is not run again automatically — check its effect with the user before trying again.',
+    call.callId,
+    { idempotencyKey: call.idempotencyKey, indeterminate: true },
+    false,
+  );
+}
+
+/** What to store for a claimed call once its outcome is known. */
+function settlement(call: ToolCall, outcome: ToolOutcome | null): 'completed' | 'indeterminate' | 'release' {
+  if (outcome?.ok) return call.fallback ? 'release' : 'completed';
+  if (call.attempts === 0) return 'release';
+  if (outcome && BEFORE_EXECUTE.has(outcome.error.code)) return 'release';
+  if (outcome?.error.code === 'invalid_output') return 'completed';
+  if (outcome?.error.code === 'tool_timeout' || !outcome) return 'indeterminate';
+  const error = call.lastError;
+  if (surelyNotProcessed(error)) return 'release';
+  const transient = (call.tool!.retry.isTransient ?? isTransientError)(error);
+  return transient ? 'indeterminate' : 'completed';
+}
+
+/** 8. Claim the idempotency key: replay a completed call, refuse one in flight or conflicting. */
+export const idempotency: PipelineStep = {
+  name: 'idempotency',
+  async run(call) {
+    const tool = call.tool!;
+    if (!tool.idempotency) return undefined;
+    const { run } = call;
+    const explicit = call.options.idempotencyKey;
+    if (
+      explicit !== undefined &&
+      (typeof explicit !== 'string' || explicit.length < MIN_KEY_LENGTH || explicit.length > MAX_KEY_LENGTH)
+    ) {
+      return fail(
+        'invalid_arguments',
+        `${tool.name}: the idempotency key must be ${MIN_KEY_LENGTH}-${MAX_KEY_LENGTH} characters.`,
+        call.callId,
+        { issues: [{ path: ['idempotencyKey'], message: 'invalid idempotency key length' }] },
+      );
+    }
+    const canonicalArgs = canonicalJson(call.args);
+    const fingerprint = sha256Hex(`${tool.name}|${canonicalArgs}`);
+    const key = explicit ?? deriveKey(call, canonicalArgs);
+    call.idempotencyKey = key;
+    call.span.span.setAttribute(ATTR.WARDEN_IDEMPOTENCY_KEY, key);
+    const storeKey = `idem:${enc(run.tenantId)}:${enc(run.userId)}:${key}`;
+    const owner = `${run.id}:${call.callId}:${run.core.generateId()}`;
+    const { retries, maxDelayMs } = tool.retry;
+    const leaseMs = tool.timeoutMs * (retries + 1) + maxDelayMs * retries + 30_000;
+    let claim: IdempotencyClaim;
+    try {
+      claim = await run.core.store.claim({ key: storeKey, fingerprint, owner, leaseMs });
+    } catch (error) {
+      return storeFailure(call, 'claim', error, { allowFailOpen: false });
+    }
+    if (claim.status !== 'claimed') return refuse(call, claim, fingerprint);
+    const { fence } = claim;
+    const ttlMs = tool.idempotency.ttlMs;
+    call.finalizers.push(async (outcome) => {
+      const decision = settlement(call, outcome);
+      const store = run.core.store;
+      if (decision === 'release') {
+        await store.release({ key: storeKey, owner, fence });
+        return;
+      }
+      const record: IdempotencyRecord =
+        outcome?.ok === true
+          ? { outcome: 'ok', value: outcome.value, completedAt: run.core.clock.now() }
+          : {
+              outcome: 'error',
+              error: outcome
+                ? { code: outcome.error.code, message: outcome.error.message }
+                : { code: 'tool_error', message: 'the call was interrupted after it started' },
+              completedAt: run.core.clock.now(),
+            };
+      const written = await store.complete({ key: storeKey, owner, fence, state: decision, record, ttlMs });
+      if (!written) {
+        call.span.span.addEvent('warden.idempotency.fenced', { [ATTR.WARDEN_IDEMPOTENCY_KEY]: key });
+      }
+    });
+    return undefined;
+  },
+};

@@ -1,0 +1,72 @@
+import { canonicalJson } from '../../internal/canonical-json.js';
+import { sha256Hex } from '../../internal/hash.js';
+import { ATTR, SPAN_EVENT } from '../../telemetry/attributes.js';
+import type { PipelineStep, ToolCall } from '../call.js';
+import { argsHashOf } from '../args-hash.js';
+
+interface LoopState {
+  signature: string | null;
+  count: number;
+}
+
+const KEY = 'loops';
+
+function stateOf(call: ToolCall): LoopState {
+  let state = call.run.stepState.get(KEY) as LoopState | undefined;
+  if (!state) {
+    state = { signature: null, count: 0 };
+    call.run.stepState.set(KEY, state);
+  }
+  return state;
+}
+
+/** A signature of arguments that never passed validation: canonical when they parse, else the raw text. */
+function rawSignature(raw: unknown): string {
+  try {
+    const value = typeof raw === 'string' ? JSON.parse(raw) : raw;
+    return sha256Hex(canonicalJson(value));
+  } catch {
+    return sha256Hex(typeof raw === 'string' ? raw.trim() : String(raw));
+  }
+}
+
+/** The call's identity for loop detection: tool name and canonical arguments. */
+function signatureOf(call: ToolCall): string {
+  const name = typeof call.name === 'string' ? call.name : String(call.name);
+  const args = argsHashOf(call) ?? rawSignature(call.rawArgs);
+  return `${name}\n${args}`;
+}
+
+/**
+ * Count identical consecutive calls. At `maxRepeats` a warning (audit
+ * `loop_warning`, span event); past it the run stops with `loop_detected`.
+ */
+export function observeCall(call: ToolCall): void {
+  if (call.loopObserved) return;
+  call.loopObserved = true;
+  const { run } = call;
+  const state = stateOf(call);
+  const signature = signatureOf(call);
+  state.count = state.signature === signature ? state.count + 1 : 1;
+  state.signature = signature;
+  const max = run.core.options.loops.maxRepeats;
+  const tool = typeof call.name === 'string' ? call.name.slice(0, 64) : String(call.name);
+  if (state.count === max) {
+    run.core.audit.emit(run.identity, { type: 'loop_warning', tool, repeats: state.count });
+    run.span.span.addEvent(SPAN_EVENT.LOOP_WARNING, { [ATTR.GEN_AI_TOOL_NAME]: tool, 'warden.loop.repeats': state.count });
+  } else if (state.count > max) {
+    run.stop(
+      { code: 'loop_detected', tool, repeats: state.count },
+      `the same call to '${tool}' was made ${state.count} times in a row; the run stops (loops.maxRepeats = ${max})`,
+    );
+  }
+}
+
+/** 6. Loop detection: identical canonical calls in a row. */
+export const loops: PipelineStep = {
+  name: 'loops',
+  run(call) {
+    observeCall(call);
+    return undefined;
+  },
+};
