@@ -4,6 +4,7 @@ import type { AuditEvent, AuditSink } from './audit/types.js';
 import type { ModelPrice, Pricing } from './budget/pricing.js';
 import { WardenConfigError } from './errors.js';
 import type { Clock } from './internal/clock.js';
+import type { PendingApproval } from './run/types.js';
 import type { BudgetWindow, Store } from './store/types.js';
 import type { AnyTool } from './tools/define-tool.js';
 
@@ -62,6 +63,8 @@ export interface LimitOptions {
   concurrentRunsPerUser?: number;
   /** Largest tool-argument payload, in bytes of JSON. @default 1_048_576 */
   maxArgumentBytes?: number;
+  /** Longest a store operation may take before it counts as failed (fail closed). @default 5_000 */
+  storeTimeoutMs?: number;
 }
 
 export interface LoopOptions {
@@ -82,6 +85,11 @@ export interface ApprovalOptions {
   ttlMs?: number;
   /** `'return'`: an `approval_required` outcome; `'interrupt'`: the run stops. @default 'return' */
   mode?: 'return' | 'interrupt';
+  /**
+   * Approve automatically the actions a user has opted into (return true).
+   * Called with each new pending approval; recorded with approver `'auto'`. @default none
+   */
+  autoApprove?: (pending: PendingApproval) => boolean | Promise<boolean>;
 }
 
 export interface WardenOptions {
@@ -118,7 +126,7 @@ export const DEFAULTS = Object.freeze({
     warnAt: 0.8,
     windows: Object.freeze({ session: 'total', user: 'day', tenant: 'month' } as const),
   }),
-  limits: Object.freeze({ concurrentRunsPerUser: 10, maxArgumentBytes: 1_048_576 }),
+  limits: Object.freeze({ concurrentRunsPerUser: 10, maxArgumentBytes: 1_048_576, storeTimeoutMs: 5_000 }),
   loops: Object.freeze({ maxRepeats: 3 }),
   approvals: Object.freeze({ ttlMs: 300_000, mode: 'return' as const }),
   tool: Object.freeze({
@@ -168,11 +176,12 @@ export interface ResolvedOptions {
   };
   pricing: Readonly<Record<string, ModelPrice>>;
   loops: { maxRepeats: number };
-  limits: { concurrentRunsPerUser: number; maxArgumentBytes: number };
+  limits: { concurrentRunsPerUser: number; maxArgumentBytes: number; storeTimeoutMs: number };
   approvals: {
     keys: { current: ApprovalKey; previous: ApprovalKey[] } | undefined;
     ttlMs: number;
     mode: 'return' | 'interrupt';
+    autoApprove: ((pending: PendingApproval) => boolean | Promise<boolean>) | undefined;
   };
   store: Store | undefined;
   audit: AuditSink | undefined;
@@ -288,6 +297,7 @@ const optionsSchema = z.strictObject(
       .strictObject({
         concurrentRunsPerUser: positiveCount('runs').optional(),
         maxArgumentBytes: positiveCount('bytes').optional(),
+        storeTimeoutMs: positiveCount('milliseconds').optional(),
       })
       .optional(),
     approvals: z
@@ -298,6 +308,7 @@ const optionsSchema = z.strictObject(
           .check(z.refine((v) => Number.isFinite(v) && v > 0, { error: 'expected a finite number > 0' }))
           .optional(),
         mode: z.enum(['return', 'interrupt'], { error: "expected 'return' or 'interrupt'" }).optional(),
+        autoApprove: fn('a function (pending) => boolean').optional(),
       })
       .optional(),
     store: z
@@ -430,11 +441,13 @@ export function resolveOptions(options: WardenOptions | undefined): ResolvedOpti
     limits: {
       concurrentRunsPerUser: o.limits?.concurrentRunsPerUser ?? DEFAULTS.limits.concurrentRunsPerUser,
       maxArgumentBytes: o.limits?.maxArgumentBytes ?? DEFAULTS.limits.maxArgumentBytes,
+      storeTimeoutMs: o.limits?.storeTimeoutMs ?? DEFAULTS.limits.storeTimeoutMs,
     },
     approvals: {
       keys,
       ttlMs: o.approvals?.ttlMs ?? DEFAULTS.approvals.ttlMs,
       mode: o.approvals?.mode ?? DEFAULTS.approvals.mode,
+      autoApprove: o.approvals?.autoApprove,
     },
     store: o.store,
     audit: o.audit,

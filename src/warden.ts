@@ -1,7 +1,9 @@
 import { context as otelContext, SpanKind, trace } from '@opentelemetry/api';
 import { ulid } from 'ulid';
+import { type ApproveResult, ApprovalService } from './approvals/service.js';
 import { AuditEmitter } from './audit/emitter.js';
 import { scopesFor } from './budget/scoped.js';
+import { verifyToken } from './approvals/token.js';
 import { RunStop, WardenConfigError, WardenError } from './errors.js';
 import { systemClock } from './internal/clock.js';
 import { resolveOptions, type WardenOptions } from './options.js';
@@ -9,8 +11,10 @@ import type { WardenCore } from './run/core.js';
 import { findCurrentRun, withCurrentRun } from './run/context.js';
 import { RunImpl } from './run/run.js';
 import { resolveRunOptions } from './run/run-options.js';
-import type { Run, RunOptions, RunResult } from './run/types.js';
+import type { PendingApproval, Run, RunOptions, RunResult } from './run/types.js';
+import { fail, type ToolOutcome } from './tools/outcome.js';
 import { memoryStore } from './store/memory-store.js';
+import { withStoreTimeout } from './store/with-timeout.js';
 import { ATTR, OPERATION, SPAN_EVENT } from './telemetry/attributes.js';
 import { startSpan } from './telemetry/span.js';
 import type { ToolCall } from './tools/call.js';
@@ -31,6 +35,18 @@ export interface Warden {
   kill(scope: KillScope, options?: { reason?: string }): Promise<void>;
   /** Lift a kill. */
   revive(scope: KillScope): Promise<void>;
+  /** Approve a pending action; returns the token once enough distinct approvers agreed. */
+  approve(pendingId: string, options: { approver: string }): Promise<ApproveResult>;
+  /** Reject a pending action; it can never be approved after that. */
+  reject(pendingId: string, options: { approver: string; reason?: string }): Promise<void>;
+  /** Open pending approvals, oldest first, optionally for one user or tenant. */
+  pending(filter?: { userId?: string; tenantId?: string }): Promise<PendingApproval[]>;
+  /**
+   * Run exactly the approved tool with exactly the approved arguments, for the
+   * user and tenant the token is bound to, through the rest of the pipeline
+   * (in a run of its own). Throws the `RunStop` if that run is stopped.
+   */
+  executeApproved(token: string, options: { userId?: string; tenantId?: string }): Promise<ToolOutcome>;
   /** Stop active runs, shut down breakers and timers, close the audit sink, and close the store if the warden created it. */
   close(): Promise<void>;
 }
@@ -72,8 +88,9 @@ export function createWarden(options: WardenOptions = {}): Warden {
   }
   const clock = resolved.clock ?? systemClock;
   const ownsStore = resolved.store === undefined;
-  const store = resolved.store ?? memoryStore();
-  store.attach?.({ clock });
+  const rawStore = resolved.store ?? memoryStore();
+  rawStore.attach?.({ clock });
+  const store = withStoreTimeout(rawStore, resolved.limits.storeTimeoutMs);
   const tracer = resolved.telemetry.tracer ?? trace.getTracer('agent-warden', VERSION);
   const audit = new AuditEmitter({
     sink: resolved.audit,
@@ -107,7 +124,11 @@ export function createWarden(options: WardenOptions = {}): Warden {
     random: resolved.random ?? Math.random,
     audit,
     breakers,
+    get approvals() {
+      return approvals;
+    },
   };
+  const approvals = new ApprovalService(core);
   const active = new Set<RunImpl>();
   let closed = false;
 
@@ -267,6 +288,36 @@ export function createWarden(options: WardenOptions = {}): Warden {
       for (const r of active) {
         if (r.killScopes.includes(key)) r.kill(key, reason);
       }
+    },
+    approve: (pendingId, approveOptions) => approvals.approve(pendingId, approveOptions),
+    reject: (pendingId, rejectOptions) => approvals.reject(pendingId, rejectOptions),
+    pending: (filter) => approvals.list(filter ?? {}),
+    async executeApproved(token, identity) {
+      const keys = resolved.approvals.keys;
+      const callId = core.generateId();
+      if (!keys) {
+        return fail('approval_invalid', 'approvals are not configured on this warden.', callId, { reason: 'not_approved' });
+      }
+      const verified = verifyToken(token, keys, clock.now());
+      if (!verified.ok) {
+        return fail('approval_invalid', 'the approval token is not valid; ask for approval again.', callId, {
+          reason: verified.problem,
+        });
+      }
+      const record = await approvals.find(verified.claims.pendingId);
+      if (!record) {
+        return fail('approval_invalid', 'the approved action no longer exists; ask for approval again.', callId, {
+          reason: 'not_approved',
+        });
+      }
+      const result = await run({ userId: identity?.userId, tenantId: identity?.tenantId }, (r) =>
+        r.tool(record.tool, record.args, { approval: token, callId }),
+      );
+      if (result.status === 'stopped') {
+        const { message, ...details } = result.stop;
+        throw new RunStop({ details, message });
+      }
+      return result.output;
     },
     async revive(scope) {
       const key = killScopeKey(scope);

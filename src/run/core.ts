@@ -1,4 +1,5 @@
 import type { Tracer } from '@opentelemetry/api';
+import type { ApprovalService } from '../approvals/service.js';
 import type { AuditEmitter } from '../audit/emitter.js';
 import type { Clock } from '../internal/clock.js';
 import type { ResolvedOptions } from '../options.js';
@@ -17,4 +18,5 @@ export interface WardenCore {
   readonly random: () => number;
   readonly audit: AuditEmitter;
   readonly breakers: BreakerRegistry;
+  readonly approvals: ApprovalService;
 }

@@ -33,6 +33,8 @@ export interface ToolCall {
   replayed?: boolean;
   /** Set once loop detection has counted this call. */
   loopObserved?: boolean;
+  /** Set when a valid approval token was redeemed for this call. */
+  approvedPendingId?: string;
   /** The breaker state seen when the call reached the breaker. */
   breakerState?: string;
   /** Run after the outcome is known, in order (e.g. completing an idempotency claim). */

@@ -10,11 +10,10 @@ export interface ToolOutcomeError {
   details?: Record<string, unknown>;
 }
 
-/** A pending approval created by the call (see approvals); kept loose here. */
-export interface PendingRef {
-  id: string;
-  [key: string]: unknown;
-}
+import type { PendingApproval } from '../run/types.js';
+
+/** The pending approval a call created. */
+export type PendingRef = PendingApproval;
 
 interface OutcomeMethods {
   /** Compact text to hand back to the model as the tool result. */

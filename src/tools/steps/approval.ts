@@ -1,26 +1,63 @@
+import type { TokenProblem } from '../../approvals/token.js';
+import { defaultSummary } from '../../approvals/service.js';
+import type { PendingApproval } from '../../run/types.js';
+import { ATTR, SPAN_EVENT } from '../../telemetry/attributes.js';
+import { argsHashOf } from '../args-hash.js';
+import type { PipelineStep, ToolCall } from '../call.js';
 import type { ApprovalLevel } from '../define-tool.js';
-import type { PipelineStep } from '../call.js';
-import { fail } from '../outcome.js';
+import { fail, failureOutcome, type ToolOutcome } from '../outcome.js';
+import { storeFailure } from './store-failure.js';
 import { ruleContext } from './validate.js';
 
 /** The approval level a call needs: the tool's `approval`, or what its function returns for these args. */
-export async function approvalLevel(call: Parameters<PipelineStep['run']>[0]): Promise<ApprovalLevel> {
+export async function approvalLevel(call: ToolCall): Promise<ApprovalLevel> {
   const approval = call.tool!.tool.approval;
   if (approval === undefined) return 'none';
   const level = typeof approval === 'function' ? await approval(call.args, ruleContext(call)) : approval;
+  // Anything but a known level fails closed to the strictest one.
   return level === 'none' || level === 'confirm' || level === 'dual' ? level : 'dual';
 }
 
+const PROBLEM_TEXT: Record<TokenProblem, string> = {
+  malformed: 'the approval token is malformed',
+  bad_signature: 'the approval token is not genuine',
+  unknown_key: 'the approval token was signed with an unknown key',
+  expired: 'the approval has expired',
+  not_yet_valid: 'the approval token is not valid yet',
+  wrong_tool: 'the approval is for another tool',
+  wrong_args: 'the approval is for different arguments',
+  wrong_user: 'the approval is for another user',
+  wrong_tenant: 'the approval is for another tenant',
+  used: 'the approval was already used',
+  not_approved: 'the action was not approved',
+};
+
+function invalid(call: ToolCall, problem: TokenProblem, pendingId?: string): ToolOutcome {
+  if (pendingId) call.span.span.setAttribute(ATTR.WARDEN_APPROVAL_ID, pendingId);
+  return fail(
+    'approval_invalid',
+    `${call.tool!.name}: ${PROBLEM_TEXT[problem]}, so the call was not made — ask the user to approve it again; do not retry.`,
+    call.callId,
+    { reason: problem },
+  );
+}
+
+const PENDING_BY_CALL = 'approvals.pendingByCall';
+
 /**
- * 7. Approval. A call that needs approval does not run without it.
- * (Pending approvals and signed tokens are being built; until then every
- * gated call is refused, never run.)
+ * 7. Approval. A call whose tool needs approval runs only with a valid,
+ * unused token bound to exactly this call (from `{ approval }` on the call or
+ * `approvals` on the run). Otherwise a pending approval is created and the
+ * call returns `approval_required` (or the run stops, in `'interrupt'` mode).
+ * Nothing in the arguments can grant approval.
  */
 export const approval: PipelineStep = {
   name: 'approval',
   async run(call) {
     const tool = call.tool!;
     if (!tool.mayNeedApproval) return undefined;
+    const { run } = call;
+    const core = run.core;
     let level: ApprovalLevel;
     try {
       level = await approvalLevel(call);
@@ -28,11 +65,103 @@ export const approval: PipelineStep = {
       level = 'dual';
     }
     if (level === 'none') return undefined;
-    return fail(
-      'approval_required',
-      `${tool.name} needs human approval before it can run — tell the user what you want to do and do not retry.`,
-      call.callId,
-      { level },
-    );
+    const approvals = core.approvals;
+    const argsHash = argsHashOf(call)!;
+    const binding = { tool: tool.name, argsHash, userId: run.userId, tenantId: run.tenantId };
+    try {
+      const explicit = call.options.approval;
+      if (explicit !== undefined) {
+        const redeemed = await approvals.redeem(explicit, binding, run.identity);
+        if (!redeemed.ok) return invalid(call, redeemed.problem, redeemed.pendingId);
+        call.approvedPendingId = redeemed.pendingId;
+        call.span.span.setAttribute(ATTR.WARDEN_APPROVAL_ID, redeemed.pendingId);
+        return undefined;
+      }
+      for (const token of run.approvals) {
+        const redeemed = await approvals.redeem(token, binding, run.identity);
+        if (redeemed.ok) {
+          call.approvedPendingId = redeemed.pendingId;
+          call.span.span.setAttribute(ATTR.WARDEN_APPROVAL_ID, redeemed.pendingId);
+          return undefined;
+        }
+      }
+      return await requestApproval(call, level, argsHash);
+    } catch (error) {
+      if (run.stopped) throw run.stopped;
+      return storeFailure(call, 'approval', error, { allowFailOpen: false });
+    }
   },
 };
+
+async function requestApproval(call: ToolCall, level: 'confirm' | 'dual', argsHash: string) {
+  const { run } = call;
+  const tool = call.tool!;
+  const core = run.core;
+  // The same call asked again in this run reuses its open approval instead of piling up new ones.
+  let byCall = run.stepState.get(PENDING_BY_CALL) as Map<string, PendingApproval> | undefined;
+  if (!byCall) run.stepState.set(PENDING_BY_CALL, (byCall = new Map()));
+  const callKey = `${tool.name}\n${argsHash}`;
+  let pending = byCall.get(callKey);
+  if (!pending || core.clock.now() >= pending.expiresAt) {
+    let summary: string;
+    try {
+      summary = tool.tool.summarize ? String(tool.tool.summarize(call.args)) : defaultSummary(tool.name, call.args);
+    } catch {
+      summary = defaultSummary(tool.name, call.args);
+    }
+    pending = await core.approvals.request(
+      {
+        tool: tool.name,
+        args: call.args,
+        argsHash,
+        level,
+        summary,
+        userId: run.userId,
+        tenantId: run.tenantId,
+        runId: run.id,
+      },
+      run.identity,
+    );
+    byCall.set(callKey, pending);
+    run.pending.push(pending);
+    call.span.span.addEvent(SPAN_EVENT.APPROVAL_REQUESTED, {
+      [ATTR.WARDEN_APPROVAL_ID]: pending.id,
+      'warden.approval.level': level,
+    });
+    const auto = core.options.approvals.autoApprove;
+    if (auto && (await auto(pending)) === true) {
+      const granted = await core.approvals.approve(pending.id, { approver: 'auto' });
+      if (granted.status === 'approved') {
+        const redeemed = await core.approvals.redeem(
+          granted.token,
+          { tool: tool.name, argsHash, userId: run.userId, tenantId: run.tenantId },
+          run.identity,
+        );
+        if (redeemed.ok) {
+          call.approvedPendingId = redeemed.pendingId;
+          call.span.span.setAttribute(ATTR.WARDEN_APPROVAL_ID, redeemed.pendingId);
+          return undefined;
+        }
+      }
+    }
+  }
+  call.span.span.setAttribute(ATTR.WARDEN_APPROVAL_ID, pending.id);
+  if (core.options.approvals.mode === 'interrupt') {
+    run.stop(
+      { code: 'approval_required', pendingId: pending.id, tool: tool.name },
+      `${tool.name} needs human approval (${pending.id}); the run stops until it is approved`,
+    );
+  }
+  return failureOutcome(
+    {
+      code: 'approval_required',
+      message:
+        `${tool.name} needs human approval before it runs (${level === 'dual' ? 'two approvers' : 'one approver'}). ` +
+        'Tell the user exactly what you want to do and that it awaits their approval; do not retry the call.',
+      retryable: false,
+      details: { pendingId: pending.id, level },
+    },
+    call.callId,
+    pending,
+  );
+}

@@ -89,7 +89,9 @@ export const idempotency: PipelineStep = {
     const tool = call.tool!;
     if (!tool.idempotency) return undefined;
     const { run } = call;
-    const explicit = call.options.idempotencyKey;
+    // A call run on an approval is keyed to its pending id: one approval, at most one effect.
+    const explicit =
+      call.options.idempotencyKey ?? (call.approvedPendingId ? `approval:${call.approvedPendingId}` : undefined);
     if (
       explicit !== undefined &&
       (typeof explicit !== 'string' || explicit.length < MIN_KEY_LENGTH || explicit.length > MAX_KEY_LENGTH)
