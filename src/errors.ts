@@ -110,7 +110,9 @@ export class RunStop extends WardenError {
 
   static override isInstance(error: unknown): error is RunStop {
     return (
-      typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[RUN_STOP_MARKER] === true
+      typeof error === 'object' &&
+      error !== null &&
+      (error as Record<symbol, unknown>)[RUN_STOP_MARKER] === true
     );
   }
 }
@@ -135,7 +137,9 @@ export class WardenConfigError extends WardenError {
 
   static override isInstance(error: unknown): error is WardenConfigError {
     return (
-      typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[CONFIG_MARKER] === true
+      typeof error === 'object' &&
+      error !== null &&
+      (error as Record<symbol, unknown>)[CONFIG_MARKER] === true
     );
   }
 }

@@ -214,7 +214,8 @@ const positiveCount = (what: string) =>
   z
     .number({ error: `expected an integer >= 1 (${what})` })
     .check(z.refine((v) => Number.isInteger(v) && v >= 1, { error: `expected an integer >= 1 (${what})` }));
-const fn = (shape: string) => z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', `expected ${shape}`);
+const fn = (shape: string) =>
+  z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', `expected ${shape}`);
 const windowSchema = z.enum(['hour', 'day', 'week', 'month', 'total'], {
   error: "expected one of 'hour', 'day', 'week', 'month', 'total'",
 });
@@ -253,13 +254,11 @@ const priceSchema = z.strictObject(
 
 const keySchema = z.strictObject({
   id: z.string({ error: 'expected a non-empty key id' }).min(1, 'expected a non-empty key id').max(64),
-  secret: z
-    .string({ error: 'expected a string secret' })
-    .check(
-      z.refine((s) => Buffer.byteLength(s) >= 32, {
-        error: 'expected a secret of at least 32 bytes (e.g. 64 hex characters from crypto.randomBytes(32))',
-      }),
-    ),
+  secret: z.string({ error: 'expected a string secret' }).check(
+    z.refine((s) => Buffer.byteLength(s) >= 32, {
+      error: 'expected a secret of at least 32 bytes (e.g. 64 hex characters from crypto.randomBytes(32))',
+    }),
+  ),
 });
 
 const secretSchema = z.union(
@@ -273,7 +272,10 @@ const secretSchema = z.union(
 const optionsSchema = z.strictObject(
   {
     agent: z
-      .strictObject({ name: z.string().min(1).max(128).optional(), id: z.string().min(1).max(128).optional() })
+      .strictObject({
+        name: z.string().min(1).max(128).optional(),
+        id: z.string().min(1).max(128).optional(),
+      })
       .optional(),
     tools: z.array(z.unknown(), { error: 'expected an array of tools made with defineTool' }).optional(),
     budgets: z
@@ -291,7 +293,9 @@ const optionsSchema = z.strictObject(
         { error: 'expected { run?, session?, user?, tenant?, warnAt? }' },
       )
       .optional(),
-    pricing: z.record(z.string(), priceSchema, { error: 'expected { [model]: { inputPerMTok, outputPerMTok } }' }).optional(),
+    pricing: z
+      .record(z.string(), priceSchema, { error: 'expected { [model]: { inputPerMTok, outputPerMTok } }' })
+      .optional(),
     loops: z.strictObject({ maxRepeats: positiveCount('repeats').optional() }).optional(),
     limits: z
       .strictObject({
@@ -425,7 +429,8 @@ export function resolveOptions(options: WardenOptions | undefined): ResolvedOpti
   if (keys) {
     const ids = [keys.current.id, ...keys.previous.map((k) => k.id)];
     const dup = ids.find((id, i) => ids.indexOf(id) !== i);
-    if (dup) throw new WardenConfigError({ path: 'approvals.secret', message: `key id '${dup}' appears twice` });
+    if (dup)
+      throw new WardenConfigError({ path: 'approvals.secret', message: `key id '${dup}' appears twice` });
   }
   return {
     agent: { name: o.agent?.name ?? DEFAULTS.agentName, id: o.agent?.id },

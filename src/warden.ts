@@ -18,6 +18,7 @@ import { withStoreTimeout } from './store/with-timeout.js';
 import { ATTR, OPERATION, SPAN_EVENT } from './telemetry/attributes.js';
 import { startSpan } from './telemetry/span.js';
 import type { ToolCall } from './tools/call.js';
+import { type AnyTool, defineTool, type ToolContext, type ToolNameOf } from './tools/define-tool.js';
 import { ToolRegistry } from './tools/registry.js';
 import { BreakerRegistry } from './tools/resilience/breakers.js';
 import { VERSION } from './version.js';
@@ -25,10 +26,31 @@ import { VERSION } from './version.js';
 /** What a kill applies to. */
 export type KillScope = 'global' | { tenantId: string } | { userId: string } | { runId: string };
 
+/** A replacement for one tool's `execute` (what the testing kit's mocks provide). */
+export interface ToolExecuteOverride {
+  // biome-ignore lint/suspicious/noExplicitAny: a replacement receives the tool's own argument type
+  execute: (args: any, ctx: ToolContext) => unknown;
+}
+
+export interface WithToolsOptions {
+  /** Tools without a replacement keep their real `execute`. @default false (calling them fails loudly) */
+  passthrough?: boolean;
+}
+
 /** A configured guard around agent runs. Create one per agent with `createWarden`. */
-export interface Warden {
+export interface Warden<TTools extends readonly AnyTool[] = readonly AnyTool[]> {
   /** Names of the registered tools (the allowlist). */
   readonly toolNames: readonly string[];
+  /**
+   * A new warden with the same options and guards whose tools' `execute` is
+   * replaced — for tests. A replacement for a tool this warden does not have
+   * is a `WardenConfigError`; a tool without one fails loudly when called
+   * unless `{ passthrough: true }`.
+   */
+  withTools(
+    mocks: { readonly [Name in ToolNameOf<TTools>]?: ToolExecuteOverride },
+    options?: WithToolsOptions,
+  ): Warden<TTools>;
   /** Run `fn` under the warden's guards. Resolves with a `RunResult`; rejects only on bugs and bad options. */
   run<T>(options: RunOptions, fn: (run: Run) => Promise<T> | T): Promise<RunResult<T>>;
   /** Stop runs in scope now and refuse new ones until `revive`. */
@@ -74,7 +96,9 @@ export function killScopeKey(scope: KillScope): string {
 }
 
 /** Create a warden: options are validated and resolved once, here. Throws `WardenConfigError`. */
-export function createWarden(options: WardenOptions = {}): Warden {
+export function createWarden<const TTools extends readonly AnyTool[] = readonly AnyTool[]>(
+  options: WardenOptions & { tools?: TTools } = {},
+): Warden<TTools> {
   const resolved = resolveOptions(options);
   const registry = new ToolRegistry(resolved.tools);
   const approvalTool = registry.all.find((t) => t.mayNeedApproval);
@@ -104,7 +128,8 @@ export function createWarden(options: WardenOptions = {}): Warden {
   });
   const breakers = new BreakerRegistry(registry.all, clock, (key, state, context) => {
     const call = context as ToolCall | undefined;
-    const type = state === 'open' ? 'breaker_opened' : state === 'closed' ? 'breaker_closed' : 'breaker_half_open';
+    const type =
+      state === 'open' ? 'breaker_opened' : state === 'closed' ? 'breaker_closed' : 'breaker_half_open';
     audit.emit(call?.run.identity, { type, key });
     const event =
       state === 'open'
@@ -133,7 +158,8 @@ export function createWarden(options: WardenOptions = {}): Warden {
   let closed = false;
 
   async function run<T>(runOptions: RunOptions, fn: (run: Run) => Promise<T> | T): Promise<RunResult<T>> {
-    if (closed) throw new WardenError({ code: 'closed', message: 'this warden was closed; create a new one' });
+    if (closed)
+      throw new WardenError({ code: 'closed', message: 'this warden was closed; create a new one' });
     if (typeof fn !== 'function') {
       throw new WardenConfigError({ path: 'run(fn)', message: 'expected a function async (run) => output' });
     }
@@ -174,7 +200,10 @@ export function createWarden(options: WardenOptions = {}): Warden {
     const onAbort = () =>
       r.halt(
         new RunStop({
-          details: { code: 'aborted', ...(reasonText(o.signal?.reason) ? { reason: reasonText(o.signal?.reason) } : {}) },
+          details: {
+            code: 'aborted',
+            ...(reasonText(o.signal?.reason) ? { reason: reasonText(o.signal?.reason) } : {}),
+          },
           message: 'the run was aborted by its caller',
         }),
       );
@@ -229,7 +258,9 @@ export function createWarden(options: WardenOptions = {}): Warden {
       if (!r.stopped) await r.check();
       // A refused run (rate limited, aborted before it began, killed) never runs the caller's code.
       if (r.stopped) throw r.stopped;
-      output = await withCurrentRun(r, () => otelContext.with(span.context, () => Promise.resolve().then(() => fn(r))));
+      output = await withCurrentRun(r, () =>
+        otelContext.with(span.context, () => Promise.resolve().then(() => fn(r))),
+      );
     } catch (error) {
       if (!RunStop.isInstance(error) || !r.stopped) failure = { error };
     } finally {
@@ -272,12 +303,20 @@ export function createWarden(options: WardenOptions = {}): Warden {
     });
     if (failure && !stop) throw failure.error;
     const base = { usage, runId: id, traceId: r.traceId, pending: [...r.pending] };
-    return stop ? { ...base, status: 'stopped', stop: stop.toJSON() } : { ...base, status: 'completed', output: output as T };
+    return stop
+      ? { ...base, status: 'stopped', stop: stop.toJSON() }
+      : { ...base, status: 'completed', output: output as T };
   }
 
   return {
     get toolNames() {
       return registry.names;
+    },
+    withTools(mocks, withOptions) {
+      return createWarden({
+        ...options,
+        tools: replaceExecutes(resolved.tools, mocks, withOptions),
+      }) as Warden<TTools>;
     },
     run,
     async kill(scope, killOptions) {
@@ -296,7 +335,9 @@ export function createWarden(options: WardenOptions = {}): Warden {
       const keys = resolved.approvals.keys;
       const callId = core.generateId();
       if (!keys) {
-        return fail('approval_invalid', 'approvals are not configured on this warden.', callId, { reason: 'not_approved' });
+        return fail('approval_invalid', 'approvals are not configured on this warden.', callId, {
+          reason: 'not_approved',
+        });
       }
       const verified = verifyToken(token, keys, clock.now());
       if (!verified.ok) {
@@ -306,9 +347,14 @@ export function createWarden(options: WardenOptions = {}): Warden {
       }
       const record = await approvals.find(verified.claims.pendingId);
       if (!record) {
-        return fail('approval_invalid', 'the approved action no longer exists; ask for approval again.', callId, {
-          reason: 'not_approved',
-        });
+        return fail(
+          'approval_invalid',
+          'the approved action no longer exists; ask for approval again.',
+          callId,
+          {
+            reason: 'not_approved',
+          },
+        );
       }
       const result = await run({ userId: identity?.userId, tenantId: identity?.tenantId }, (r) =>
         r.tool(record.tool, record.args, { approval: token, callId }),
@@ -328,7 +374,12 @@ export function createWarden(options: WardenOptions = {}): Warden {
       if (closed) return;
       closed = true;
       for (const r of active) {
-        r.halt(new RunStop({ details: { code: 'aborted', reason: 'warden closed' }, message: 'the warden was closed' }));
+        r.halt(
+          new RunStop({
+            details: { code: 'aborted', reason: 'warden closed' },
+            message: 'the warden was closed',
+          }),
+        );
       }
       breakers.shutdown();
       await resolved.audit?.close?.();
@@ -336,6 +387,47 @@ export function createWarden(options: WardenOptions = {}): Warden {
       if (ownsStore) await store.close?.();
     },
   };
+}
+
+function replaceExecutes(
+  tools: readonly AnyTool[],
+  mocks: Readonly<Record<string, ToolExecuteOverride | undefined>>,
+  options: WithToolsOptions | undefined,
+): AnyTool[] {
+  if (typeof mocks !== 'object' || mocks === null) {
+    throw new WardenConfigError({
+      path: 'withTools(mocks)',
+      message: 'expected { [toolName]: { execute } }',
+    });
+  }
+  const names = new Set(tools.map((t) => t.name));
+  for (const name of Object.keys(mocks)) {
+    if (!names.has(name)) {
+      throw new WardenConfigError({
+        path: `withTools.${name}`,
+        message: `'${name}' is not a tool of this warden; its tools are: ${[...names].join(', ') || '(none)'}`,
+      });
+    }
+    if (typeof mocks[name]?.execute !== 'function') {
+      throw new WardenConfigError({ path: `withTools.${name}.execute`, message: 'expected a function' });
+    }
+  }
+  return tools.map((tool) => {
+    const mock = Object.hasOwn(mocks, tool.name) ? mocks[tool.name] : undefined;
+    if (mock) return defineTool({ ...tool, execute: mock.execute });
+    if (options?.passthrough === true) return tool;
+    return defineTool({
+      ...tool,
+      execute: () => {
+        throw new WardenConfigError({
+          path: `withTools.${tool.name}`,
+          message:
+            `tool '${tool.name}' was called but has no mock; add one to mockTools({ ... }) ` +
+            'or pass { passthrough: true } to withTools to run its real execute',
+        });
+      },
+    });
+  });
 }
 
 function reasonText(reason: unknown): string | undefined {

@@ -3,7 +3,14 @@ import type { EventIdentity } from '../audit/emitter.js';
 import { canonicalJson } from '../internal/canonical-json.js';
 import type { WardenCore } from '../run/core.js';
 import type { PendingApproval } from '../run/types.js';
-import { bindingProblem, type Keyring, newNonce, signToken, type TokenProblem, verifyToken } from './token.js';
+import {
+  bindingProblem,
+  type Keyring,
+  newNonce,
+  signToken,
+  type TokenProblem,
+  verifyToken,
+} from './token.js';
 
 /** A pending approval as kept in the store. */
 export interface StoredApproval extends PendingApproval {
@@ -116,22 +123,35 @@ export class ApprovalService {
       if (value.status === 'pending' && now >= value.expiresAt) {
         const expired = { ...value, status: 'expired' as const };
         if ((await this.#core.store.updateRecord(PREFIX + id, version, expired, RECORD_GRACE_MS)) !== null) {
-          this.#core.audit.emit(this.#identity(value), { type: 'approval_expired', pendingId: id, tool: value.tool });
+          this.#core.audit.emit(this.#identity(value), {
+            type: 'approval_expired',
+            pendingId: id,
+            tool: value.tool,
+          });
         }
-        throw approvalError('approval_expired', `pending approval '${id}' expired; the action must be requested again`);
+        throw approvalError(
+          'approval_expired',
+          `pending approval '${id}' expired; the action must be requested again`,
+        );
       }
       const next = change(value, now);
       if (next instanceof WardenError) throw next;
       const ttl = Math.max(1, next.expiresAt - now) + RECORD_GRACE_MS;
       if ((await this.#core.store.updateRecord(PREFIX + id, version, next, ttl)) !== null) return next;
     }
-    throw approvalError('store_unavailable', `pending approval '${id}' is being changed concurrently; try again`);
+    throw approvalError(
+      'store_unavailable',
+      `pending approval '${id}' is being changed concurrently; try again`,
+    );
   }
 
   async approve(id: string, options: { approver: string }): Promise<ApproveResult> {
     const approver = options?.approver;
     if (typeof approver !== 'string' || approver.length === 0 || approver.length > 256) {
-      throw approvalError('approval_bad_request', 'approve(id, { approver }): expected the approver as a non-empty string');
+      throw approvalError(
+        'approval_bad_request',
+        'approve(id, { approver }): expected the approver as a non-empty string',
+      );
     }
     const keys = this.#keys;
     let token: string | undefined;
@@ -176,7 +196,10 @@ export class ApprovalService {
   async reject(id: string, options: { approver: string; reason?: string }): Promise<void> {
     const approver = options?.approver;
     if (typeof approver !== 'string' || approver.length === 0 || approver.length > 256) {
-      throw approvalError('approval_bad_request', 'reject(id, { approver }): expected the approver as a non-empty string');
+      throw approvalError(
+        'approval_bad_request',
+        'reject(id, { approver }): expected the approver as a non-empty string',
+      );
     }
     const reason = typeof options.reason === 'string' ? options.reason.slice(0, 1000) : undefined;
     const next = await this.#update(id, (record) =>
@@ -234,7 +257,12 @@ export class ApprovalService {
     if (binding) return { ok: false, problem: binding, pendingId: claims.pendingId };
     const found = await this.#core.store.getRecord<StoredApproval>(PREFIX + claims.pendingId);
     const record = found?.value;
-    if (!record || record.status === 'pending' || record.status === 'rejected' || record.status === 'expired') {
+    if (
+      !record ||
+      record.status === 'pending' ||
+      record.status === 'rejected' ||
+      record.status === 'expired'
+    ) {
       return { ok: false, problem: 'not_approved', pendingId: claims.pendingId };
     }
     if (record.status === 'consumed') return { ok: false, problem: 'used', pendingId: claims.pendingId };
@@ -248,7 +276,11 @@ export class ApprovalService {
     if (!first) return { ok: false, problem: 'used', pendingId: claims.pendingId };
     // The nonce is the authority for single use; the status update is best effort bookkeeping.
     await this.#update(claims.pendingId, (r) => ({ ...r, status: 'consumed' })).catch(() => undefined);
-    this.#core.audit.emit(identity, { type: 'approval_consumed', pendingId: claims.pendingId, tool: claims.tool });
+    this.#core.audit.emit(identity, {
+      type: 'approval_consumed',
+      pendingId: claims.pendingId,
+      tool: claims.tool,
+    });
     return { ok: true, pendingId: claims.pendingId };
   }
 }

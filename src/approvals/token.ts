@@ -121,11 +121,17 @@ export function verifyToken(
   const parts = token.split('.');
   if (parts.length !== 3) return { ok: false, problem: 'malformed' };
   const [version, payload, macText] = parts as [string, string, string];
-  if (version !== VERSION || !BASE64URL.test(payload) || macText.length !== MAC_CHARS || !BASE64URL.test(macText)) {
+  if (
+    version !== VERSION ||
+    !BASE64URL.test(payload) ||
+    macText.length !== MAC_CHARS ||
+    !BASE64URL.test(macText)
+  ) {
     return { ok: false, problem: 'malformed' };
   }
   const given = Buffer.from(macText, 'base64url');
-  if (given.length !== MAC_BYTES || given.toString('base64url') !== macText) return { ok: false, problem: 'malformed' };
+  if (given.length !== MAC_BYTES || given.toString('base64url') !== macText)
+    return { ok: false, problem: 'malformed' };
   const signed = `${version}.${payload}`;
   let key: ApprovalKey | undefined;
   for (const candidate of [keyring.current, ...keyring.previous]) {

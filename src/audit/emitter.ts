@@ -44,13 +44,30 @@ export class AuditEmitter {
     return this.#sink !== undefined;
   }
 
-  /** Emit an event; sink failures are counted and reported, never thrown. */
-  emit(identity: EventIdentity | undefined, body: AuditEventBody): AuditEvent {
+  /** True when the sink asked for content (arguments, results, model responses). */
+  get wantsContent(): boolean {
+    return this.#sink?.content === true;
+  }
+
+  /**
+   * Emit an event; sink failures are counted and reported, never thrown.
+   * `content` (arguments, results, responses) is added only for a sink that
+   * asked for it with `content: true`; `onEvent` never receives it.
+   */
+  emit(
+    identity: EventIdentity | undefined,
+    body: AuditEventBody,
+    content?: () => Record<string, unknown>,
+  ): AuditEvent {
     const event = this.#build(identity, body);
     this.#notify(event);
     if (this.#sink) {
       try {
-        const written = this.#sink.write(event);
+        const full =
+          content && this.#sink.content === true
+            ? (Object.freeze({ ...event, content: content() }) as AuditEvent)
+            : event;
+        const written = this.#sink.write(full);
         if (written && typeof (written as Promise<void>).then === 'function') {
           (written as Promise<void>).then(undefined, (error: unknown) => this.#failed(error, event));
         }

@@ -13,7 +13,7 @@ export interface AuditEventBase {
   traceId?: string;
 }
 
-export type AuditEvent = AuditEventBase & AuditEventBody;
+export type AuditEvent = AuditEventBase & AuditEventBody & { content?: Record<string, unknown> };
 
 /** The event-specific part of an audit event, keyed by `type`. */
 export type AuditEventBody =
@@ -89,6 +89,12 @@ export type AuditEventType = AuditEventBody['type'];
  */
 export interface AuditSink {
   write(event: AuditEvent): void | Promise<void>;
+  /**
+   * Ask for content: `model_call` events then carry `content.response` and
+   * `tool_call` events `content.args` and `content.value` / `content.error`.
+   * For test recorders and incident debugging, not for production audit. @default false
+   */
+  readonly content?: boolean;
   /** Flush and release file handles. */
   close?(): void | Promise<void>;
 }

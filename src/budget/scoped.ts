@@ -36,13 +36,18 @@ export function scopesFor(
 ): ScopeRef[] {
   const scopes: ScopeRef[] = [];
   if (budgets.session && id.sessionId !== undefined) {
-    scopes.push({ scope: 'session', key: `session:${enc(id.tenantId)}:${enc(id.sessionId)}`, budget: budgets.session });
+    scopes.push({
+      scope: 'session',
+      key: `session:${enc(id.tenantId)}:${enc(id.sessionId)}`,
+      budget: budgets.session,
+    });
   }
   if (budgets.user) {
     if (id.userId === undefined) {
       throw new WardenConfigError({
         path: 'run.userId',
-        message: 'budgets.user is configured, so every run needs a userId (pass it to warden.run({ userId }))',
+        message:
+          'budgets.user is configured, so every run needs a userId (pass it to warden.run({ userId }))',
       });
     }
     scopes.push({ scope: 'user', key: `user:${enc(id.tenantId)}:${enc(id.userId)}`, budget: budgets.user });
@@ -51,7 +56,8 @@ export function scopesFor(
     if (id.tenantId === undefined) {
       throw new WardenConfigError({
         path: 'run.tenantId',
-        message: 'budgets.tenant is configured, so every run needs a tenantId (pass it to warden.run({ tenantId }))',
+        message:
+          'budgets.tenant is configured, so every run needs a tenantId (pass it to warden.run({ tenantId }))',
       });
     }
     scopes.push({ scope: 'tenant', key: `tenant:${enc(id.tenantId)}`, budget: budgets.tenant });

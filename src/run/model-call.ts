@@ -20,18 +20,32 @@ export interface ModelCallHandle {
 
 function checkSpec(spec: ModelSpec): void {
   if (typeof spec !== 'object' || spec === null) {
-    throw new WardenConfigError({ path: 'run.model(spec)', message: "expected { model: string, provider?: string }" });
+    throw new WardenConfigError({
+      path: 'run.model(spec)',
+      message: 'expected { model: string, provider?: string }',
+    });
   }
   if (typeof spec.model !== 'string' || spec.model.length === 0 || spec.model.length > 256) {
-    throw new WardenConfigError({ path: 'run.model(spec).model', message: 'expected a model name (1-256 characters)' });
+    throw new WardenConfigError({
+      path: 'run.model(spec).model',
+      message: 'expected a model name (1-256 characters)',
+    });
   }
   if (spec.provider !== undefined && typeof spec.provider !== 'string') {
-    throw new WardenConfigError({ path: 'run.model(spec).provider', message: 'expected a string such as "openai"' });
+    throw new WardenConfigError({
+      path: 'run.model(spec).provider',
+      message: 'expected a string such as "openai"',
+    });
   }
   const e = spec.estimate as Record<string, unknown> | undefined;
   if (e !== undefined) {
     for (const [k, v] of Object.entries(e)) {
-      if (!['inputTokens', 'outputTokens', 'costUsd'].includes(k) || typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) {
+      if (
+        !['inputTokens', 'outputTokens', 'costUsd'].includes(k) ||
+        typeof v !== 'number' ||
+        !(v >= 0) ||
+        !Number.isFinite(v)
+      ) {
         throw new WardenConfigError({
           path: `run.model(spec).estimate.${k}`,
           message: 'expected { inputTokens?, outputTokens? } or { costUsd } with finite numbers >= 0',
@@ -87,7 +101,10 @@ export async function beginModelCall(
     if (tokens >= limits.tokens || tokens + estimate.tokens > limits.tokens) {
       run.exceed('tokens', 'run', limits.tokens, tokens);
     }
-    if (limits.costUsd !== undefined && (c.costUsd >= limits.costUsd || c.costUsd + estimate.costUsd > limits.costUsd)) {
+    if (
+      limits.costUsd !== undefined &&
+      (c.costUsd >= limits.costUsd || c.costUsd + estimate.costUsd > limits.costUsd)
+    ) {
       run.exceed('costUsd', 'run', limits.costUsd, c.costUsd);
     }
   }
@@ -114,22 +131,28 @@ export async function beginModelCall(
   const startedAt = run.core.clock.now();
   let settled = false;
 
-  const audit = (outcome: string, usage?: ModelUsage, costUsd?: number) =>
-    run.core.audit.emit(run.identity, {
-      type: 'model_call',
-      model: spec.model,
-      ...(spec.provider ? { provider: spec.provider } : {}),
-      ...(usage
-        ? {
-            inputTokens: usage.inputTokens,
-            outputTokens: usage.outputTokens,
-            cachedInputTokens: usage.cachedInputTokens,
-          }
-        : {}),
-      ...(costUsd !== undefined ? { costUsd } : {}),
-      durationMs: Math.max(0, run.core.clock.now() - startedAt),
-      outcome,
-    });
+  const audit = (outcome: string, usage?: ModelUsage, costUsd?: number, response?: unknown) =>
+    run.core.audit.emit(
+      run.identity,
+      {
+        type: 'model_call',
+        model: spec.model,
+        ...(spec.provider ? { provider: spec.provider } : {}),
+        ...(usage
+          ? {
+              inputTokens: usage.inputTokens,
+              outputTokens: usage.outputTokens,
+              cachedInputTokens: usage.cachedInputTokens,
+            }
+          : {}),
+        ...(costUsd !== undefined ? { costUsd } : {}),
+        durationMs: Math.max(0, run.core.clock.now() - startedAt),
+        outcome,
+      },
+      response === undefined
+        ? undefined
+        : () => ({ response, spec: { model: spec.model, provider: spec.provider } }),
+    );
 
   return {
     span,
@@ -140,7 +163,11 @@ export async function beginModelCall(
       span.fail(type, error instanceof Error ? error.message : String(error), error);
       span.end();
       audit(type);
-      await run.settleScoped(reservationId, reservation, { steps: 1, tokens: 0, ...(costActive ? { costUsd: 0 } : {}) });
+      await run.settleScoped(reservationId, reservation, {
+        steps: 1,
+        tokens: 0,
+        ...(costActive ? { costUsd: 0 } : {}),
+      });
     },
     async end(input, response) {
       if (settled) return;
@@ -159,7 +186,8 @@ export async function beginModelCall(
         const info = extractResponseInfo(response);
         if (info.responseModel) span.span.setAttribute(ATTR.GEN_AI_RESPONSE_MODEL, info.responseModel);
         if (info.responseId) span.span.setAttribute(ATTR.GEN_AI_RESPONSE_ID, info.responseId);
-        if (info.finishReasons?.length) span.span.setAttribute(ATTR.GEN_AI_RESPONSE_FINISH_REASONS, info.finishReasons);
+        if (info.finishReasons?.length)
+          span.span.setAttribute(ATTR.GEN_AI_RESPONSE_FINISH_REASONS, info.finishReasons);
       }
       if (!usage) {
         // Token budgets are always active (finite default), so unknown usage must stop the run.
@@ -170,7 +198,7 @@ export async function beginModelCall(
         });
         span.fail('usage_unavailable', 'no token usage could be read from the response');
         span.end();
-        audit('usage_unavailable');
+        audit('usage_unavailable', undefined, undefined, response);
         run.stop(
           { code: 'usage_unavailable', model: spec.model },
           `token usage of model '${spec.model}' could not be read from its response, so budgets cannot be enforced; ` +
@@ -187,18 +215,20 @@ export async function beginModelCall(
       const s = span.span;
       s.setAttribute(ATTR.GEN_AI_USAGE_INPUT_TOKENS, usage.inputTokens);
       s.setAttribute(ATTR.GEN_AI_USAGE_OUTPUT_TOKENS, usage.outputTokens);
-      if (usage.cachedInputTokens) s.setAttribute(ATTR.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cachedInputTokens);
+      if (usage.cachedInputTokens)
+        s.setAttribute(ATTR.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cachedInputTokens);
       if (usage.cacheWriteInputTokens) {
         s.setAttribute(ATTR.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS, usage.cacheWriteInputTokens);
       }
-      if (usage.reasoningTokens) s.setAttribute(ATTR.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoningTokens);
+      if (usage.reasoningTokens)
+        s.setAttribute(ATTR.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoningTokens);
       if (costUsd !== undefined) {
         s.setAttribute(ATTR.GEN_AI_USAGE_COST_AMOUNT, costUsd);
         s.setAttribute(ATTR.GEN_AI_USAGE_COST_CURRENCY, 'USD');
         s.setAttribute(ATTR.GEN_AI_USAGE_COST_SOURCE, 'local');
       }
       span.end();
-      audit('ok', usage, costUsd);
+      audit('ok', usage, costUsd, response);
       await run.settleScoped(reservationId, reservation, {
         steps: 1,
         tokens: usage.inputTokens + usage.outputTokens,
@@ -216,7 +246,10 @@ export async function callModel<T>(
   options: ModelCallOptions<T> | undefined,
 ): Promise<T> {
   if (typeof call !== 'function') {
-    throw new WardenConfigError({ path: 'run.model(call)', message: 'expected a function (signal) => Promise<response>' });
+    throw new WardenConfigError({
+      path: 'run.model(call)',
+      message: 'expected a function (signal) => Promise<response>',
+    });
   }
   const handle = await beginModelCall(run, spec, { precheck: true });
   let response: T;

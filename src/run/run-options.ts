@@ -5,7 +5,10 @@ import type { ToolRegistry } from '../tools/registry.js';
 import type { RunOptions } from './types.js';
 
 const id = (what: string) =>
-  z.string({ error: `expected a string ${what}` }).min(1, `expected a non-empty ${what}`).max(256, `${what} is longer than 256 characters`);
+  z
+    .string({ error: `expected a string ${what}` })
+    .min(1, `expected a non-empty ${what}`)
+    .max(256, `${what} is longer than 256 characters`);
 
 const runOptionsSchema = z.strictObject(
   {
@@ -15,9 +18,7 @@ const runOptionsSchema = z.strictObject(
     tools: z.array(z.string(), { error: 'expected an array of tool names' }).optional(),
     budgets: runBudgetSchema.optional(),
     approvals: z.array(z.string(), { error: 'expected an array of approval tokens' }).max(100).optional(),
-    signal: z
-      .custom<AbortSignal>((v) => v instanceof AbortSignal, 'expected an AbortSignal')
-      .optional(),
+    signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'expected an AbortSignal').optional(),
   },
   { error: 'expected run options { userId?, tenantId?, sessionId?, tools?, budgets?, approvals?, signal? }' },
 );
@@ -55,14 +56,19 @@ export function resolveRunOptions(
     });
   }
   const b = o.budgets ?? {};
-  const tighter = (base: number, override: number | undefined) => (override === undefined ? base : Math.min(base, override));
+  const tighter = (base: number, override: number | undefined) =>
+    override === undefined ? base : Math.min(base, override);
   const limits: ResolvedRunBudget = {
     steps: tighter(defaults.steps, b.steps),
     toolCalls: tighter(defaults.toolCalls, b.toolCalls),
     tokens: tighter(defaults.tokens, b.tokens),
     durationMs: tighter(defaults.durationMs, b.durationMs),
     costUsd:
-      defaults.costUsd === undefined ? b.costUsd : b.costUsd === undefined ? defaults.costUsd : Math.min(defaults.costUsd, b.costUsd),
+      defaults.costUsd === undefined
+        ? b.costUsd
+        : b.costUsd === undefined
+          ? defaults.costUsd
+          : Math.min(defaults.costUsd, b.costUsd),
   };
   return {
     userId: o.userId,

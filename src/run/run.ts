@@ -137,7 +137,11 @@ export class RunImpl implements Run {
 
   // ---- public API --------------------------------------------------------
 
-  model<T>(spec: ModelSpec, call: (signal: AbortSignal) => Promise<T>, options?: ModelCallOptions<T>): Promise<T> {
+  model<T>(
+    spec: ModelSpec,
+    call: (signal: AbortSignal) => Promise<T>,
+    options?: ModelCallOptions<T>,
+  ): Promise<T> {
     return callModel(this, spec, call, options);
   }
 
@@ -216,7 +220,11 @@ export class RunImpl implements Run {
         [ATTR.WARDEN_BUDGET_USED]: d.used,
       });
     } else if (d.code === 'killed') {
-      this.core.audit.emit(this.identity, { type: 'killed', scope: d.scope, ...(d.reason ? { reason: d.reason } : {}) });
+      this.core.audit.emit(this.identity, {
+        type: 'killed',
+        scope: d.scope,
+        ...(d.reason ? { reason: d.reason } : {}),
+      });
       this.span.span.addEvent(SPAN_EVENT.KILLED, { 'warden.kill.scope': d.scope });
     } else if (d.code === 'loop_detected') {
       this.core.audit.emit(this.identity, { type: 'loop_detected', tool: d.tool, repeats: d.repeats });

@@ -74,7 +74,11 @@ export interface Run {
   /** A snapshot of the usage so far. */
   readonly usage: RunUsage;
   /** Call a model under the run's budgets; returns the response. Throws `RunStop`. */
-  model<T>(spec: ModelSpec, call: (signal: AbortSignal) => Promise<T>, options?: ModelCallOptions<T>): Promise<T>;
+  model<T>(
+    spec: ModelSpec,
+    call: (signal: AbortSignal) => Promise<T>,
+    options?: ModelCallOptions<T>,
+  ): Promise<T>;
   /** Record usage of a model call made outside `model()` (streaming, callbacks). Counts a step. */
   recordUsage(spec: ModelSpec, usage: UsageInput): Promise<void>;
   /** Call a tool through the guard pipeline. Returns an outcome; throws only `RunStop`. */

@@ -78,7 +78,9 @@ export interface ToolDefinition<Input extends z.ZodType = z.ZodType, Output = un
   /** @default 'write' */
   effect?: ToolEffect;
   /** @default 'none' */
-  approval?: ApprovalLevel | ((args: z.output<Input>, ctx: RuleContext) => ApprovalLevel | Promise<ApprovalLevel>);
+  approval?:
+    | ApprovalLevel
+    | ((args: z.output<Input>, ctx: RuleContext) => ApprovalLevel | Promise<ApprovalLevel>);
   /** Human-readable description of one call, shown to approvers. @default tool name + canonical args */
   summarize?: (args: z.output<Input>) => string;
   /** Idempotency for write tools; `false` opts out. @default { ttlMs: 86_400_000 } for write tools */
@@ -95,13 +97,27 @@ export interface ToolDefinition<Input extends z.ZodType = z.ZodType, Output = un
 const TOOL_MARKER = Symbol.for('agent-warden.tool');
 
 /** A tool definition checked by `defineTool`. */
-export type Tool<Input extends z.ZodType = z.ZodType, Output = unknown> = Readonly<ToolDefinition<Input, Output>> & {
+export type Tool<
+  Input extends z.ZodType = z.ZodType,
+  Output = unknown,
+  Name extends string = string,
+> = Readonly<ToolDefinition<Input, Output>> & {
+  readonly name: Name;
   readonly [TOOL_MARKER]: true;
 };
 
 /** Any tool, whatever its argument and result types. */
 // biome-ignore lint/suspicious/noExplicitAny: a registry holds tools of every type
-export type AnyTool = Tool<any, any>;
+export type AnyTool = Tool<any, any, string>;
+
+/** The names of a list of tools, as a union of literals. */
+export type ToolNameOf<TTools extends readonly AnyTool[]> = TTools[number]['name'];
+
+/** The tool called `Name` in a list of tools. */
+export type ToolNamed<TTools extends readonly AnyTool[], Name extends string> = Extract<
+  TTools[number],
+  { readonly name: Name }
+>;
 
 /** The arguments type of a tool. */
 export type ToolArgs<T> = T extends Tool<infer Input, unknown> ? z.output<Input> : never;
@@ -112,15 +128,17 @@ export const TOOL_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
  * Define a tool. `execute`'s arguments are inferred from `input`.
  * Throws `WardenConfigError` for a malformed definition.
  */
-export function defineTool<Input extends z.ZodType, Output>(
-  definition: ToolDefinition<Input, Output>,
-): Tool<Input, Output> {
+export function defineTool<Input extends z.ZodType, Output, const Name extends string = string>(
+  definition: ToolDefinition<Input, Output> & { name: Name },
+): Tool<Input, Output, Name> {
   checkToolDefinition(definition, 'tool');
-  return Object.freeze({ ...definition, [TOOL_MARKER]: true as const });
+  return Object.freeze({ ...definition, [TOOL_MARKER]: true as const }) as Tool<Input, Output, Name>;
 }
 
 export function isTool(value: unknown): value is AnyTool {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[TOOL_MARKER] === true;
+  return (
+    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[TOOL_MARKER] === true
+  );
 }
 
 function isZodSchema(value: unknown): value is z.ZodType {
@@ -158,7 +176,8 @@ export function checkToolDefinition(definition: unknown, path: string): void {
   };
   if (typeof d.description !== 'string') failNamed('description', 'expected a string');
   if (!isZodSchema(d.input)) failNamed('input', 'expected a zod schema, e.g. z.object({ ... })');
-  if (d.output !== undefined && !isZodSchema(d.output)) failNamed('output', 'expected a zod schema or undefined');
+  if (d.output !== undefined && !isZodSchema(d.output))
+    failNamed('output', 'expected a zod schema or undefined');
   if (typeof d.execute !== 'function') failNamed('execute', 'expected a function (args, ctx) => result');
   if (d.effect !== undefined && d.effect !== 'read' && d.effect !== 'write') {
     failNamed('effect', `expected 'read' or 'write', got ${JSON.stringify(d.effect)}`);
@@ -170,12 +189,16 @@ export function checkToolDefinition(definition: unknown, path: string): void {
     d.approval !== 'confirm' &&
     d.approval !== 'dual'
   ) {
-    failNamed('approval', `expected 'none', 'confirm', 'dual' or a function, got ${JSON.stringify(d.approval)}`);
+    failNamed(
+      'approval',
+      `expected 'none', 'confirm', 'dual' or a function, got ${JSON.stringify(d.approval)}`,
+    );
   }
   if (d.rules !== undefined) {
     if (!Array.isArray(d.rules)) failNamed('rules', 'expected an array of functions');
     (d.rules as unknown[]).forEach((rule, i) => {
-      if (typeof rule !== 'function') failNamed(`rules[${i}]`, 'expected a function (args, ctx) => true | message');
+      if (typeof rule !== 'function')
+        failNamed(`rules[${i}]`, 'expected a function (args, ctx) => true | message');
     });
   }
   if (d.timeoutMs !== undefined && !positiveFinite(d.timeoutMs)) {
@@ -186,7 +209,8 @@ export function checkToolDefinition(definition: unknown, path: string): void {
       failNamed('idempotency', 'expected false or { ttlMs?: number }');
     }
     const ttl = (d.idempotency as { ttlMs?: unknown }).ttlMs;
-    if (ttl !== undefined && !positiveFinite(ttl)) failNamed('idempotency.ttlMs', 'expected a finite number > 0');
+    if (ttl !== undefined && !positiveFinite(ttl))
+      failNamed('idempotency.ttlMs', 'expected a finite number > 0');
   }
   if (d.retry !== undefined) {
     if (typeof d.retry !== 'object' || d.retry === null) failNamed('retry', 'expected an object');
@@ -195,7 +219,10 @@ export function checkToolDefinition(definition: unknown, path: string): void {
       failNamed('retry.retries', 'expected an integer from 0 to 20');
     }
     for (const k of ['minDelayMs', 'maxDelayMs'] as const) {
-      if (r[k] !== undefined && !(typeof r[k] === 'number' && Number.isFinite(r[k]) && (r[k] as number) >= 0)) {
+      if (
+        r[k] !== undefined &&
+        !(typeof r[k] === 'number' && Number.isFinite(r[k]) && (r[k] as number) >= 0)
+      ) {
         failNamed(`retry.${k}`, 'expected a finite number >= 0');
       }
     }
@@ -219,7 +246,8 @@ export function checkToolDefinition(definition: unknown, path: string): void {
       failNamed('breaker.volumeThreshold', 'expected an integer >= 0');
     }
     for (const k of ['resetTimeoutMs', 'rollingWindowMs'] as const) {
-      if (b[k] !== undefined && !positiveFinite(b[k])) failNamed(`breaker.${k}`, 'expected a finite number > 0');
+      if (b[k] !== undefined && !positiveFinite(b[k]))
+        failNamed(`breaker.${k}`, 'expected a finite number > 0');
     }
   }
   for (const k of ['fallback', 'summarize'] as const) {

@@ -42,7 +42,9 @@ function record(call: ToolCall, kind: 'tool_arguments' | 'tool_result', value: u
   try {
     // redact gets a copy, so a hook that edits in place cannot change what the loop receives.
     const copy = telemetry.redact ? structuredClone(value) : value;
-    const redacted = telemetry.redact ? telemetry.redact(copy, { kind, tool: call.tool?.name ?? call.name }) : value;
+    const redacted = telemetry.redact
+      ? telemetry.redact(copy, { kind, tool: call.tool?.name ?? call.name })
+      : value;
     return typeof redacted === 'string' ? redacted : JSON.stringify(redacted);
   } catch {
     return undefined;
@@ -60,7 +62,8 @@ export async function runToolPipeline(
   // never passed to String() (which throws for e.g. Object.create(null)): run.tool throws only RunStops.
   const name = typeof requestedName === 'string' ? requestedName : `(${typeof requestedName})`;
   const core = run.core;
-  const callId = typeof options.callId === 'string' && options.callId.length > 0 ? options.callId : core.generateId();
+  const callId =
+    typeof options.callId === 'string' && options.callId.length > 0 ? options.callId : core.generateId();
   const validName = typeof name === 'string' && TOOL_NAME_PATTERN.test(name);
   const span = startSpan(
     core.tracer,
@@ -122,7 +125,13 @@ export async function runToolPipeline(
 function finish(call: ToolCall, outcome: ToolOutcome | null, thrown: unknown): void {
   const { run, span } = call;
   const s = span.span;
-  const code = outcome ? (outcome.ok ? 'ok' : outcome.error.code) : RunStop.isInstance(thrown) ? thrown.code : errorTypeOf(thrown);
+  const code = outcome
+    ? outcome.ok
+      ? 'ok'
+      : outcome.error.code
+    : RunStop.isInstance(thrown)
+      ? thrown.code
+      : errorTypeOf(thrown);
   const tool = call.tool;
   s.setAttribute(ATTR.WARDEN_TOOL_OUTCOME, code);
   if (tool) s.setAttribute(ATTR.WARDEN_TOOL_EFFECT, tool.effect);
@@ -139,22 +148,36 @@ function finish(call: ToolCall, outcome: ToolOutcome | null, thrown: unknown): v
     if (text !== undefined) s.setAttribute(ATTR.GEN_AI_TOOL_CALL_RESULT, text);
   }
   if (code !== 'ok') {
-    const message = outcome && !outcome.ok ? outcome.error.message : thrown instanceof Error ? thrown.message : code;
+    const message =
+      outcome && !outcome.ok ? outcome.error.message : thrown instanceof Error ? thrown.message : code;
     span.fail(code, message, outcome ? undefined : thrown);
   }
   span.end();
   const argsHash = argsHashOf(call);
-  run.core.audit.emit(run.identity, {
-    type: 'tool_call',
-    tool: tool?.name ?? (typeof call.name === 'string' ? call.name.slice(0, 64) : String(call.name)),
-    callId: call.callId,
-    outcome: code,
-    ...(tool ? { effect: tool.effect } : {}),
-    durationMs: Math.max(0, run.core.clock.now() - call.startedAt),
-    ...(argsHash ? { argsHash } : {}),
-    ...(call.idempotencyKey ? { idempotencyKey: call.idempotencyKey } : {}),
-    ...(call.idempotencyKey ? { replayed: call.replayed === true } : {}),
-    ...(call.attempts > 0 ? { attempts: call.attempts } : {}),
-    ...(outcome && !outcome.ok ? { message: outcome.error.message } : {}),
-  });
+  run.core.audit.emit(
+    run.identity,
+    {
+      type: 'tool_call',
+      tool: tool?.name ?? (typeof call.name === 'string' ? call.name.slice(0, 64) : String(call.name)),
+      callId: call.callId,
+      outcome: code,
+      ...(tool ? { effect: tool.effect } : {}),
+      durationMs: Math.max(0, run.core.clock.now() - call.startedAt),
+      ...(argsHash ? { argsHash } : {}),
+      ...(call.idempotencyKey ? { idempotencyKey: call.idempotencyKey } : {}),
+      ...(call.idempotencyKey ? { replayed: call.replayed === true } : {}),
+      ...(call.attempts > 0 ? { attempts: call.attempts } : {}),
+      ...(outcome && !outcome.ok ? { message: outcome.error.message } : {}),
+    },
+    () => ({
+      tool: call.name,
+      args: call.args ?? call.rawArgs,
+      executed: call.attempts > 0,
+      ...(outcome?.ok
+        ? { value: outcome.value, replayed: outcome.replayed, fallback: outcome.fallback === true }
+        : outcome
+          ? { error: { code: outcome.error.code, message: outcome.error.message } }
+          : { stop: RunStop.isInstance(thrown) ? thrown.code : errorTypeOf(thrown) }),
+    }),
+  );
 }

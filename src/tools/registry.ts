@@ -1,6 +1,12 @@
 import { WardenConfigError } from '../errors.js';
 import { DEFAULTS } from '../options.js';
-import { type AnyTool, type BreakerOptions, checkToolDefinition, isTool, type ToolEffect } from './define-tool.js';
+import {
+  type AnyTool,
+  type BreakerOptions,
+  checkToolDefinition,
+  isTool,
+  type ToolEffect,
+} from './define-tool.js';
 
 /** A tool with every guard option resolved. */
 export interface RegisteredTool {
@@ -9,7 +15,12 @@ export interface RegisteredTool {
   readonly effect: ToolEffect;
   readonly timeoutMs: number;
   readonly idempotency: { ttlMs: number } | false;
-  readonly retry: { retries: number; minDelayMs: number; maxDelayMs: number; isTransient?: (e: unknown) => boolean };
+  readonly retry: {
+    retries: number;
+    minDelayMs: number;
+    maxDelayMs: number;
+    isTransient?: (e: unknown) => boolean;
+  };
   readonly breaker: Required<BreakerOptions>;
   /** True when `approval` is set to anything but 'none'. */
   readonly mayNeedApproval: boolean;

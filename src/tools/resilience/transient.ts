@@ -1,7 +1,16 @@
 import { AttemptTimeout } from './timeout.js';
 
 const TRANSIENT_STATUS = new Set([408, 425, 429]);
-const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ECONNABORTED', 'ENETUNREACH', 'EHOSTUNREACH']);
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+]);
 
 function statusOf(error: object): number | undefined {
   const e = error as { status?: unknown; statusCode?: unknown; response?: { status?: unknown } };

@@ -99,13 +99,18 @@ async function requestApproval(call: ToolCall, level: 'confirm' | 'dual', argsHa
   const core = run.core;
   // The same call asked again in this run reuses its open approval instead of piling up new ones.
   let byCall = run.stepState.get(PENDING_BY_CALL) as Map<string, PendingApproval> | undefined;
-  if (!byCall) run.stepState.set(PENDING_BY_CALL, (byCall = new Map()));
+  if (!byCall) {
+    byCall = new Map();
+    run.stepState.set(PENDING_BY_CALL, byCall);
+  }
   const callKey = `${tool.name}\n${argsHash}`;
   let pending = byCall.get(callKey);
   if (!pending || core.clock.now() >= pending.expiresAt) {
     let summary: string;
     try {
-      summary = tool.tool.summarize ? String(tool.tool.summarize(call.args)) : defaultSummary(tool.name, call.args);
+      summary = tool.tool.summarize
+        ? String(tool.tool.summarize(call.args))
+        : defaultSummary(tool.name, call.args);
     } catch {
       summary = defaultSummary(tool.name, call.args);
     }

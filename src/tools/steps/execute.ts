@@ -1,5 +1,5 @@
 import { context as otelContext } from '@opentelemetry/api';
-import { RunStop } from '../../errors.js';
+import { RunStop, WardenConfigError } from '../../errors.js';
 import { raceAbort } from '../../internal/abort.js';
 import { ATTR } from '../../telemetry/attributes.js';
 import type { PipelineStep, ToolCall } from '../call.js';
@@ -50,7 +50,9 @@ export async function executeAttempt(call: ToolCall, attempt: number): Promise<u
   const ctx = toolContext(call, attempt, signal);
   try {
     return await raceAbort(
-      otelContext.with(call.span.context, () => Promise.resolve().then(() => tool.tool.execute(call.args, ctx))),
+      otelContext.with(call.span.context, () =>
+        Promise.resolve().then(() => tool.tool.execute(call.args, ctx)),
+      ),
       signal,
     );
   } finally {
@@ -73,7 +75,9 @@ async function whenOpen(call: ToolCall, error: BreakerOpenError): Promise<ToolOu
       return undefined;
     } catch (fallbackError) {
       if (call.run.stopped) throw call.run.stopped;
-      call.span.span.recordException(fallbackError instanceof Error ? fallbackError : new Error(String(fallbackError)));
+      call.span.span.recordException(
+        fallbackError instanceof Error ? fallbackError : new Error(String(fallbackError)),
+      );
     }
   }
   return fail(
@@ -118,6 +122,8 @@ export const execute: PipelineStep = {
 export function failureFromError(call: ToolCall, error: unknown): ToolOutcome {
   if (call.run.stopped) throw call.run.stopped;
   if (RunStop.isInstance(error)) throw error;
+  // A misconfiguration (e.g. a tool called without a mock in a test) is a bug, not something the model can fix.
+  if (WardenConfigError.isInstance(error)) throw error;
   const tool = call.tool!;
   const attempts = call.attempts;
   if (error instanceof AttemptTimeout) {
@@ -152,7 +158,9 @@ export const outputSchema: PipelineStep = {
     if (!schema) return okOutcome(call.value, call.callId, { fallback: call.fallback ?? false });
     const result = await schema.safeParseAsync(call.value);
     if (!result.success) {
-      const issues = result.error.issues.slice(0, 20).map((i) => ({ path: i.path.map(String), message: i.message }));
+      const issues = result.error.issues
+        .slice(0, 20)
+        .map((i) => ({ path: i.path.map(String), message: i.message }));
       return fail(
         'invalid_output',
         `${tool.name} returned a result that does not match its declared output; do not rely on it.`,

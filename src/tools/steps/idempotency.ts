@@ -13,7 +13,13 @@ export const MAX_KEY_LENGTH = 255;
 const enc = (value: string | undefined) => (value === undefined ? '-' : encodeURIComponent(value));
 
 /** Codes of outcomes reached before `execute` started: the claim is released. */
-const BEFORE_EXECUTE = new Set(['audit_unavailable', 'circuit_open', 'store_unavailable', 'approval_required', 'approval_invalid']);
+const BEFORE_EXECUTE = new Set([
+  'audit_unavailable',
+  'circuit_open',
+  'store_unavailable',
+  'approval_required',
+  'approval_invalid',
+]);
 
 /**
  * The idempotency key of a call: the explicit key, or
@@ -40,7 +46,11 @@ function replay(call: ToolCall, record: IdempotencyRecord): ToolOutcome {
   );
 }
 
-function refuse(call: ToolCall, claim: Exclude<IdempotencyClaim, { status: 'claimed' }>, fingerprint: string) {
+function refuse(
+  call: ToolCall,
+  claim: Exclude<IdempotencyClaim, { status: 'claimed' }>,
+  fingerprint: string,
+) {
   const tool = call.tool!.name;
   if (claim.fingerprint !== fingerprint) {
     return fail(
@@ -91,7 +101,8 @@ export const idempotency: PipelineStep = {
     const { run } = call;
     // A call run on an approval is keyed to its pending id: one approval, at most one effect.
     const explicit =
-      call.options.idempotencyKey ?? (call.approvedPendingId ? `approval:${call.approvedPendingId}` : undefined);
+      call.options.idempotencyKey ??
+      (call.approvedPendingId ? `approval:${call.approvedPendingId}` : undefined);
     if (
       explicit !== undefined &&
       (typeof explicit !== 'string' || explicit.length < MIN_KEY_LENGTH || explicit.length > MAX_KEY_LENGTH)

@@ -53,7 +53,10 @@ export function observeCall(call: ToolCall): void {
   const tool = typeof call.name === 'string' ? call.name.slice(0, 64) : String(call.name);
   if (state.count === max) {
     run.core.audit.emit(run.identity, { type: 'loop_warning', tool, repeats: state.count });
-    run.span.span.addEvent(SPAN_EVENT.LOOP_WARNING, { [ATTR.GEN_AI_TOOL_NAME]: tool, 'warden.loop.repeats': state.count });
+    run.span.span.addEvent(SPAN_EVENT.LOOP_WARNING, {
+      [ATTR.GEN_AI_TOOL_NAME]: tool,
+      'warden.loop.repeats': state.count,
+    });
   } else if (state.count > max) {
     run.stop(
       { code: 'loop_detected', tool, repeats: state.count },

@@ -58,9 +58,14 @@ export const parseArguments: PipelineStep = {
         message: issue.message,
       }));
       const text = issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ');
-      return fail('invalid_arguments', `${tool.name}: ${text} — fix the arguments and call again.`, call.callId, {
-        issues,
-      });
+      return fail(
+        'invalid_arguments',
+        `${tool.name}: ${text} — fix the arguments and call again.`,
+        call.callId,
+        {
+          issues,
+        },
+      );
     }
     call.args = result.data;
     return undefined;
@@ -116,7 +121,9 @@ export const rules: PipelineStep = {
       }
       const issues = toIssues(result, index);
       if (issues.length > 0) {
-        const text = issues.map((i) => (i.path?.length ? `${formatPath(i.path)}: ${i.message}` : i.message)).join('; ');
+        const text = issues
+          .map((i) => (i.path?.length ? `${formatPath(i.path)}: ${i.message}` : i.message))
+          .join('; ');
         return fail(
           'rule_violation',
           `${tool.name}: ${text} — change the arguments or ask the user; do not repeat the same call.`,
