@@ -12,4 +12,6 @@ export default defineConfig({
   clean: true,
   splitting: true,
   treeshake: true,
+  // Peers (and optional peers of subpaths) stay imports; nothing from them is bundled.
+  external: ['@opentelemetry/api', '@opentelemetry/sdk-trace-base'],
 });

@@ -1,7 +1,14 @@
 // The public API of agent-warden. Everything exported here is part of the
 // contract; test/exports.test.ts asserts this list so it never changes by accident.
 
-export { createWarden, type KillScope, type Warden } from './warden.js';
+export {
+  createWarden,
+  type KillScope,
+  type ToolExecuteOverride,
+  type Warden,
+  type WithToolsOptions,
+} from './warden.js';
+export type { ApproveResult, ApprovalErrorCode } from './approvals/service.js';
 export {
   type AnyTool,
   type ApprovalLevel,
@@ -16,6 +23,7 @@ export {
   type ToolContext,
   type ToolDefinition,
   type ToolEffect,
+  type ToolNameOf,
   type ToolRule,
 } from './tools/define-tool.js';
 export type { ToolOutcome, ToolOutcomeError, ToolOutcomeFailure, ToolOutcomeOk } from './tools/outcome.js';
@@ -67,7 +75,13 @@ export type {
 } from './store/types.js';
 export { memoryAudit, type MemoryAudit, type MemoryAuditOptions } from './audit/memory-audit.js';
 export { jsonlAudit, type JsonlAudit, type JsonlAuditOptions } from './audit/jsonl-audit.js';
-export { type AuditVerification, verifyAuditLog } from './audit/verify.js';
+export {
+  type AuditVerification,
+  type AuditVerificationError,
+  type AuditVerificationReason,
+  type VerifyAuditLogOptions,
+  verifyAuditLog,
+} from './audit/verify.js';
 export type { AuditEvent, AuditEventType, AuditSink } from './audit/types.js';
 export { ATTR, OPERATION, SPAN_EVENT } from './telemetry/attributes.js';
 export type { Clock } from './internal/clock.js';

@@ -122,7 +122,7 @@ export function createWarden<const TTools extends readonly AnyTool[] = readonly 
     clock,
     onSinkError: (error) => {
       (findCurrentRun() as RunImpl | undefined)?.span.span.addEvent(SPAN_EVENT.AUDIT_FAILED, {
-        'exception.message': error instanceof Error ? error.message : String(error),
+        [ATTR.EXCEPTION_MESSAGE]: error instanceof Error ? error.message : String(error),
       });
     },
   });
@@ -137,7 +137,7 @@ export function createWarden<const TTools extends readonly AnyTool[] = readonly 
         : state === 'closed'
           ? SPAN_EVENT.BREAKER_CLOSED
           : SPAN_EVENT.BREAKER_HALF_OPEN;
-    call?.span.span.addEvent(event, { 'warden.breaker.key': key });
+    call?.span.span.addEvent(event, { [ATTR.WARDEN_BREAKER_KEY]: key });
   });
   const core: WardenCore = {
     options: resolved,

@@ -2,6 +2,7 @@ import type { BudgetDimension, BudgetScope } from '../errors.js';
 import { WardenConfigError } from '../errors.js';
 import type { ResolvedScopedBudget, ScopeName } from '../options.js';
 import type { BudgetItem, Store } from '../store/types.js';
+import { windowBounds } from '../store/windows.js';
 
 /** Dimensions a scoped budget can limit. */
 export type ScopedDimension = Exclude<BudgetDimension, 'durationMs'>;
@@ -168,11 +169,18 @@ export class ScopedLedger {
     }));
   }
 
-  /** True the first time a scope + dimension crosses the warning ratio in this run. */
-  shouldWarn(scope: BudgetScope, dimension: ScopedDimension): boolean {
+  /**
+   * True the first time, in the current window, that a scoped budget crosses
+   * the warning ratio — across runs and processes (a single-use marker in the store).
+   */
+  async firstWarning(scope: BudgetScope, dimension: ScopedDimension, now: number): Promise<boolean> {
+    const ref = this.#scopes.find((s) => s.scope === scope);
+    if (!ref) return false;
     const key = `${scope}:${dimension}`;
     if (this.#warned.has(key)) return false;
     this.#warned.add(key);
-    return true;
+    const bounds = windowBounds(ref.budget.window, now);
+    const ttlMs = bounds.end === null ? 366 * 86_400_000 : Math.max(1, bounds.end - now) + 60_000;
+    return this.#store.consumeNonce(`budget-warning:${ref.key}:${dimension}:${bounds.id}`, ttlMs);
   }
 }

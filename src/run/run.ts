@@ -225,7 +225,7 @@ export class RunImpl implements Run {
         scope: d.scope,
         ...(d.reason ? { reason: d.reason } : {}),
       });
-      this.span.span.addEvent(SPAN_EVENT.KILLED, { 'warden.kill.scope': d.scope });
+      this.span.span.addEvent(SPAN_EVENT.KILLED, { [ATTR.WARDEN_KILL_SCOPE]: d.scope });
     } else if (d.code === 'loop_detected') {
       this.core.audit.emit(this.identity, { type: 'loop_detected', tool: d.tool, repeats: d.repeats });
     }
@@ -325,12 +325,16 @@ export class RunImpl implements Run {
     try {
       const levels = await this.scoped.settle(reservationId, reservation, actual);
       for (const level of levels) {
-        this.warn(level.scope, level.dimension as ScopedDimension, level.used, level.limit);
+        const ratio = level.limit === 0 ? 1 : level.used / level.limit;
+        if (ratio < this.core.options.budgets.warnAt) continue;
+        if (await this.scoped.firstWarning(level.scope, level.dimension, this.core.clock.now())) {
+          this.warn(level.scope, level.dimension as ScopedDimension, level.used, level.limit);
+        }
       }
     } catch (error) {
-      this.span.span.addEvent('warden.store_error', {
-        'warden.store.operation': 'settle',
-        'exception.message': error instanceof Error ? error.message : String(error),
+      this.span.span.addEvent(SPAN_EVENT.STORE_ERROR, {
+        [ATTR.WARDEN_STORE_OPERATION]: 'settle',
+        [ATTR.EXCEPTION_MESSAGE]: error instanceof Error ? error.message : String(error),
       });
     }
   }

@@ -58,6 +58,13 @@ export const ATTR = {
   WARDEN_BUDGET_SCOPE: 'warden.budget.scope',
   WARDEN_BUDGET_LIMIT: 'warden.budget.limit',
   WARDEN_BUDGET_USED: 'warden.budget.used',
+  WARDEN_APPROVAL_LEVEL: 'warden.approval.level',
+  WARDEN_BREAKER_KEY: 'warden.breaker.key',
+  WARDEN_KILL_SCOPE: 'warden.kill.scope',
+  WARDEN_LOOP_REPEATS: 'warden.loop.repeats',
+  WARDEN_RETRY_DELAY_MS: 'warden.retry.delay_ms',
+  WARDEN_STORE_OPERATION: 'warden.store.operation',
+  EXCEPTION_MESSAGE: 'exception.message',
 } as const;
 
 /** Values of `gen_ai.operation.name` the library writes. */
@@ -79,6 +86,8 @@ export const SPAN_EVENT = {
   KILLED: 'warden.killed',
   AUDIT_FAILED: 'warden.audit_failed',
   RETRY: 'warden.retry',
+  STORE_ERROR: 'warden.store_error',
+  IDEMPOTENCY_FENCED: 'warden.idempotency.fenced',
 } as const;
 
 export type AttributeKey = (typeof ATTR)[keyof typeof ATTR];

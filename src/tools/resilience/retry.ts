@@ -73,8 +73,8 @@ export async function withRetries<T>(call: ToolCall, attempt: (n: number) => Pro
         });
         call.span.span.addEvent(SPAN_EVENT.RETRY, {
           [ATTR.WARDEN_TOOL_ATTEMPTS]: attemptNumber,
-          'warden.retry.delay_ms': delayMs,
-          'exception.message': error.message.slice(0, 200),
+          [ATTR.WARDEN_RETRY_DELAY_MS]: delayMs,
+          [ATTR.EXCEPTION_MESSAGE]: error.message.slice(0, 200),
         });
         try {
           await sleep(run.core.clock, delayMs, run.signal);

@@ -131,7 +131,7 @@ async function requestApproval(call: ToolCall, level: 'confirm' | 'dual', argsHa
     run.pending.push(pending);
     call.span.span.addEvent(SPAN_EVENT.APPROVAL_REQUESTED, {
       [ATTR.WARDEN_APPROVAL_ID]: pending.id,
-      'warden.approval.level': level,
+      [ATTR.WARDEN_APPROVAL_LEVEL]: level,
     });
     const auto = core.options.approvals.autoApprove;
     if (auto && (await auto(pending)) === true) {

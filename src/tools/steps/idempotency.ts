@@ -1,7 +1,7 @@
 import { canonicalJson } from '../../internal/canonical-json.js';
 import { sha256Hex } from '../../internal/hash.js';
 import type { IdempotencyClaim, IdempotencyRecord } from '../../store/types.js';
-import { ATTR } from '../../telemetry/attributes.js';
+import { ATTR, SPAN_EVENT } from '../../telemetry/attributes.js';
 import type { PipelineStep, ToolCall } from '../call.js';
 import { fail, failureOutcome, okOutcome, type ToolOutcome } from '../outcome.js';
 import { isTransientError, surelyNotProcessed } from '../resilience/transient.js';
@@ -151,7 +151,7 @@ export const idempotency: PipelineStep = {
             };
       const written = await store.complete({ key: storeKey, owner, fence, state: decision, record, ttlMs });
       if (!written) {
-        call.span.span.addEvent('warden.idempotency.fenced', { [ATTR.WARDEN_IDEMPOTENCY_KEY]: key });
+        call.span.span.addEvent(SPAN_EVENT.IDEMPOTENCY_FENCED, { [ATTR.WARDEN_IDEMPOTENCY_KEY]: key });
       }
     });
     return undefined;

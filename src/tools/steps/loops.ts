@@ -55,7 +55,7 @@ export function observeCall(call: ToolCall): void {
     run.core.audit.emit(run.identity, { type: 'loop_warning', tool, repeats: state.count });
     run.span.span.addEvent(SPAN_EVENT.LOOP_WARNING, {
       [ATTR.GEN_AI_TOOL_NAME]: tool,
-      'warden.loop.repeats': state.count,
+      [ATTR.WARDEN_LOOP_REPEATS]: state.count,
     });
   } else if (state.count > max) {
     run.stop(

@@ -1,3 +1,4 @@
+import { ATTR, SPAN_EVENT } from '../../telemetry/attributes.js';
 import { fail, type ToolOutcome } from '../outcome.js';
 import type { ToolCall } from '../call.js';
 
@@ -15,9 +16,9 @@ export function storeFailure(
 ): ToolOutcome | undefined {
   const { run } = call;
   const read = call.tool?.effect === 'read';
-  call.span.span.addEvent('warden.store_error', {
-    'warden.store.operation': operation,
-    'exception.message': error instanceof Error ? error.message : String(error),
+  call.span.span.addEvent(SPAN_EVENT.STORE_ERROR, {
+    [ATTR.WARDEN_STORE_OPERATION]: operation,
+    [ATTR.EXCEPTION_MESSAGE]: error instanceof Error ? error.message : String(error),
   });
   if (allowFailOpen && read && run.core.store.failOpen?.reads === true) return undefined;
   return fail(
