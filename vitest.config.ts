@@ -7,6 +7,10 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^agent-warden$/, replacement: `${src}index.ts` },
+      {
+        find: /^agent-warden\/(openai|openai-agents|langchain|ai-sdk)$/,
+        replacement: `${src}adapters/$1/index.ts`,
+      },
       { find: /^agent-warden\/(.+)$/, replacement: `${src}$1/index.ts` },
     ],
   },

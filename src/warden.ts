@@ -41,6 +41,8 @@ export interface WithToolsOptions {
 export interface Warden<TTools extends readonly AnyTool[] = readonly AnyTool[]> {
   /** Names of the registered tools (the allowlist). */
   readonly toolNames: readonly string[];
+  /** The registered tools (for adapters that hand them to a framework). */
+  readonly tools: TTools;
   /**
    * A new warden with the same options and guards whose tools' `execute` is
    * replaced — for tests. A replacement for a tool this warden does not have
@@ -312,11 +314,14 @@ export function createWarden<const TTools extends readonly AnyTool[] = readonly 
     get toolNames() {
       return registry.names;
     },
+    get tools() {
+      return resolved.tools as unknown as TTools;
+    },
     withTools(mocks, withOptions) {
       return createWarden({
         ...options,
         tools: replaceExecutes(resolved.tools, mocks, withOptions),
-      }) as Warden<TTools>;
+      }) as unknown as Warden<TTools>;
     },
     run,
     async kill(scope, killOptions) {
