@@ -18,6 +18,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     typecheck: { enabled: true, include: ['test/**/*.test-d.ts'] },
     testTimeout: 20_000,
+    globalSetup: ['./test/support/redis-server.ts'],
     reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });
