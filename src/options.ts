@@ -87,7 +87,8 @@ export interface ApprovalOptions {
   mode?: 'return' | 'interrupt';
   /**
    * Approve automatically the actions a user has opted into (return true).
-   * Called with each new pending approval; recorded with approver `'auto'`. @default none
+   * Called with each new pending approval; recorded with approver `'auto'` (for a `'dual'` approval that
+   * is one of the two). Only `true` approves; a hook that throws counts as `false`. @default none
    */
   autoApprove?: (pending: PendingApproval) => boolean | Promise<boolean>;
 }

@@ -1,5 +1,5 @@
-import { WardenError } from '../errors.js';
 import type { EventIdentity } from '../audit/emitter.js';
+import { WardenError } from '../errors.js';
 import { canonicalJson } from '../internal/canonical-json.js';
 import type { WardenCore } from '../run/core.js';
 import type { PendingApproval } from '../run/types.js';
@@ -112,6 +112,15 @@ export class ApprovalService {
     return found;
   }
 
+  /** Compare-and-set one record; a store failure is a `store_unavailable` WardenError, as for reads. */
+  async #write(id: string, version: number, value: StoredApproval, ttlMs: number) {
+    try {
+      return await this.#core.store.updateRecord(PREFIX + id, version, value, ttlMs);
+    } catch (error) {
+      throw approvalError('store_unavailable', 'the approval store is unavailable; try again', error);
+    }
+  }
+
   /** Apply `change` to a record with compare-and-set, retrying on concurrent updates. */
   async #update(
     id: string,
@@ -122,7 +131,7 @@ export class ApprovalService {
       const now = this.#core.clock.now();
       if (value.status === 'pending' && now >= value.expiresAt) {
         const expired = { ...value, status: 'expired' as const };
-        if ((await this.#core.store.updateRecord(PREFIX + id, version, expired, RECORD_GRACE_MS)) !== null) {
+        if ((await this.#write(id, version, expired, RECORD_GRACE_MS)) !== null) {
           this.#core.audit.emit(this.#identity(value), {
             type: 'approval_expired',
             pendingId: id,
@@ -137,7 +146,7 @@ export class ApprovalService {
       const next = change(value, now);
       if (next instanceof WardenError) throw next;
       const ttl = Math.max(1, next.expiresAt - now) + RECORD_GRACE_MS;
-      if ((await this.#core.store.updateRecord(PREFIX + id, version, next, ttl)) !== null) return next;
+      if ((await this.#write(id, version, next, ttl)) !== null) return next;
     }
     throw approvalError(
       'store_unavailable',
@@ -219,7 +228,12 @@ export class ApprovalService {
   /** Open (not yet approved, rejected, consumed or expired) approvals, oldest first. */
   async list(filter: { userId?: string; tenantId?: string } = {}): Promise<PendingApproval[]> {
     const now = this.#core.clock.now();
-    const records = await this.#core.store.listRecords<StoredApproval>(PREFIX);
+    let records: Array<{ value: StoredApproval }>;
+    try {
+      records = await this.#core.store.listRecords<StoredApproval>(PREFIX);
+    } catch (error) {
+      throw approvalError('store_unavailable', 'the approval store is unavailable; try again', error);
+    }
     return records
       .map((r) => r.value)
       .filter(

@@ -45,7 +45,7 @@ export class Breaker {
   #state: BreakerState = 'closed';
   #openedAt = 0;
   #trialInFlight = false;
-  readonly #cb: CircuitBreaker<[() => Promise<unknown>], unknown>;
+  #cb: CircuitBreaker<[() => Promise<unknown>, unknown], unknown>;
   readonly #clock: Clock;
   readonly #onTransition: (key: string, state: BreakerState, context: unknown) => void;
   #context: unknown;
@@ -59,7 +59,14 @@ export class Breaker {
     this.options = options;
     this.#clock = clock;
     this.#onTransition = onTransition;
-    this.#cb = new CircuitBreaker((fn: () => Promise<unknown>) => fn(), {
+    this.#cb = this.#create();
+  }
+
+  /** A new opossum breaker: closed, with an empty rolling window. */
+  #create(): CircuitBreaker<[() => Promise<unknown>, unknown], unknown> {
+    const { options } = this;
+    // The second argument (the call) rides along so the failure that opens the circuit is attributed to it.
+    const cb = new CircuitBreaker((fn: () => Promise<unknown>, _context: unknown) => fn(), {
       timeout: false,
       resetTimeout: NEVER,
       errorThresholdPercentage: options.errorThresholdPercentage,
@@ -69,9 +76,15 @@ export class Breaker {
       enableSnapshots: false,
       errorFilter: (error: unknown) => isNeutral(error),
     });
-    this.#cb.on('open', () => {
+    // opossum emits 'failure' synchronously just before it may emit 'open': remember whose failure it was,
+    // since overlapping calls may have set #context since this one started.
+    cb.on('failure', (_error: unknown, _latencyMs: number, args: unknown[]) => {
+      this.#context = args[1];
+    });
+    cb.on('open', () => {
       if (this.#state === 'closed') this.#open();
     });
+    return cb;
   }
 
   /** The current state, moving open → half-open once the reset time has passed on the clock. */
@@ -109,7 +122,7 @@ export class Breaker {
       this.#cb.close(); // let opossum fire the trial call
     }
     try {
-      const value = (await this.#cb.fire(fn)) as T;
+      const value = (await this.#cb.fire(fn, context)) as T;
       this.#context = context;
       if (trial) {
         this.#trialInFlight = false;
@@ -139,7 +152,12 @@ export class Breaker {
   #set(state: BreakerState): void {
     if (this.#state === state) return;
     this.#state = state;
-    if (state === 'closed') this.#cb.close();
+    if (state === 'closed') {
+      // A fresh rolling window: the failures that opened the circuit must not reopen it at the next failure
+      // (opossum keeps its statistics across close()). Calls still in flight settle on the old instance.
+      this.#cb.shutdown();
+      this.#cb = this.#create();
+    }
     this.#onTransition(this.key, state, this.#context);
   }
 

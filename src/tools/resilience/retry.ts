@@ -18,6 +18,26 @@ export class NonErrorThrown extends Error {
 }
 
 /**
+ * p-retry never retries a `TypeError` unless it looks like a `fetch` network error, whatever
+ * `shouldRetry` says; a `TypeError` classified as transient crosses p-retry in this wrapper.
+ */
+class TransientTypeError extends Error {
+  readonly original: TypeError;
+
+  constructor(original: TypeError) {
+    super(original.message);
+    this.name = 'TransientTypeError';
+    this.original = original;
+  }
+}
+
+/** The value `execute` threw, without the wrappers used to carry it through p-retry. */
+function thrownValue(error: unknown): unknown {
+  if (error instanceof TransientTypeError) return error.original;
+  return error instanceof NonErrorThrown ? error.value : error;
+}
+
+/**
  * Run `attempt` with retries of transient errors (exponential backoff with
  * jitter from the warden's `random`, waiting on the warden's clock). Every
  * retry passes the run checks and the tool-call budget again, is counted in
@@ -31,7 +51,7 @@ export async function withRetries<T>(call: ToolCall, attempt: (n: number) => Pro
   const transient = (error: unknown) => {
     if (error instanceof BreakerOpenError || RunStop.isInstance(error) || run.stopped) return false;
     try {
-      return isTransient(error instanceof NonErrorThrown ? error.value : error) === true;
+      return isTransient(thrownValue(error)) === true;
     } catch {
       return false;
     }
@@ -49,9 +69,9 @@ export async function withRetries<T>(call: ToolCall, attempt: (n: number) => Pro
         return await attempt(attemptNumber);
       } catch (thrown) {
         const error = thrown instanceof Error ? thrown : new NonErrorThrown(thrown);
-        call.lastError = error;
+        if (!(error instanceof BreakerOpenError)) call.lastError = error;
         if (!transient(error)) throw new AbortError(error);
-        throw error;
+        throw error instanceof TypeError ? new TransientTypeError(error) : error;
       }
     },
     {
@@ -83,5 +103,7 @@ export async function withRetries<T>(call: ToolCall, attempt: (n: number) => Pro
         }
       },
     },
-  );
+  ).catch((error: unknown) => {
+    throw error instanceof TransientTypeError ? error.original : error;
+  });
 }

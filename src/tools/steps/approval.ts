@@ -1,5 +1,5 @@
-import type { TokenProblem } from '../../approvals/token.js';
 import { defaultSummary } from '../../approvals/service.js';
+import type { TokenProblem } from '../../approvals/token.js';
 import type { PendingApproval } from '../../run/types.js';
 import { ATTR, SPAN_EVENT } from '../../telemetry/attributes.js';
 import { argsHashOf } from '../args-hash.js';
@@ -133,8 +133,7 @@ async function requestApproval(call: ToolCall, level: 'confirm' | 'dual', argsHa
       [ATTR.WARDEN_APPROVAL_ID]: pending.id,
       [ATTR.WARDEN_APPROVAL_LEVEL]: level,
     });
-    const auto = core.options.approvals.autoApprove;
-    if (auto && (await auto(pending)) === true) {
+    if (await autoApproved(call, pending)) {
       const granted = await core.approvals.approve(pending.id, { approver: 'auto' });
       if (granted.status === 'approved') {
         const redeemed = await core.approvals.redeem(
@@ -169,4 +168,16 @@ async function requestApproval(call: ToolCall, level: 'confirm' | 'dual', argsHa
     call.callId,
     pending,
   );
+}
+
+/** `approvals.autoApprove` said yes. A hook that throws is a no (the request waits for a person), recorded on the span. */
+async function autoApproved(call: ToolCall, pending: PendingApproval): Promise<boolean> {
+  const auto = call.run.core.options.approvals.autoApprove;
+  if (!auto) return false;
+  try {
+    return (await auto(pending)) === true;
+  } catch (error) {
+    call.span.span.recordException(error instanceof Error ? error : new Error(String(error)));
+    return false;
+  }
 }

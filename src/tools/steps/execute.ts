@@ -105,6 +105,7 @@ export const breaker: PipelineStep = {
 export const execute: PipelineStep = {
   name: 'execute',
   async run(call) {
+    if (call.fallback) return undefined; // the breaker step already answered with the fallback
     const b = call.run.core.breakers.get(call.tool!.breaker.key);
     try {
       call.value = await withRetries(call, (attempt) => b.run(() => executeAttempt(call, attempt), call));

@@ -12,15 +12,6 @@ export const MAX_KEY_LENGTH = 255;
 
 const enc = (value: string | undefined) => (value === undefined ? '-' : encodeURIComponent(value));
 
-/** Codes of outcomes reached before `execute` started: the claim is released. */
-const BEFORE_EXECUTE = new Set([
-  'audit_unavailable',
-  'circuit_open',
-  'store_unavailable',
-  'approval_required',
-  'approval_invalid',
-]);
-
 /**
  * The idempotency key of a call: the explicit key, or
  * `sha256(scope | tool | canonicalJSON(args))` with scope = session id, else run id.
@@ -81,13 +72,16 @@ function refuse(
 
 /** What to store for a claimed call once its outcome is known. */
 function settlement(call: ToolCall, outcome: ToolOutcome | null): 'completed' | 'indeterminate' | 'release' {
-  if (outcome?.ok) return call.fallback ? 'release' : 'completed';
+  if (outcome?.ok && !call.fallback) return 'completed';
   if (call.attempts === 0) return 'release';
-  if (outcome && BEFORE_EXECUTE.has(outcome.error.code)) return 'release';
-  if (outcome?.error.code === 'invalid_output') return 'completed';
-  if (outcome?.error.code === 'tool_timeout' || !outcome) return 'indeterminate';
+  if (!outcome) return 'indeterminate';
+  if (!outcome.ok && outcome.error.code === 'invalid_output') return 'completed';
+  if (!outcome.ok && outcome.error.code === 'tool_timeout') return 'indeterminate';
+  // `lastError` is the last failure of `execute` itself (a breaker refusal is not recorded). Without one,
+  // execute never ran (refused by the breaker, or answered by the fallback): nothing happened. With one,
+  // an earlier attempt did run, even if the call then ended as circuit_open or with the fallback's value.
   const error = call.lastError;
-  if (surelyNotProcessed(error)) return 'release';
+  if (error === undefined || surelyNotProcessed(error)) return 'release';
   const transient = (call.tool!.retry.isTransient ?? isTransientError)(error);
   return transient ? 'indeterminate' : 'completed';
 }
@@ -99,13 +93,11 @@ export const idempotency: PipelineStep = {
     const tool = call.tool!;
     if (!tool.idempotency) return undefined;
     const { run } = call;
-    // A call run on an approval is keyed to its pending id: one approval, at most one effect.
-    const explicit =
-      call.options.idempotencyKey ??
-      (call.approvedPendingId ? `approval:${call.approvedPendingId}` : undefined);
+    const given = call.options.idempotencyKey;
+    // Only a caller's key is length-checked: the approval key below is ours, whatever ids `generateId` makes.
     if (
-      explicit !== undefined &&
-      (typeof explicit !== 'string' || explicit.length < MIN_KEY_LENGTH || explicit.length > MAX_KEY_LENGTH)
+      given !== undefined &&
+      (typeof given !== 'string' || given.length < MIN_KEY_LENGTH || given.length > MAX_KEY_LENGTH)
     ) {
       return fail(
         'invalid_arguments',
@@ -114,6 +106,8 @@ export const idempotency: PipelineStep = {
         { issues: [{ path: ['idempotencyKey'], message: 'invalid idempotency key length' }] },
       );
     }
+    // A call run on an approval is keyed to its pending id: one approval, at most one effect.
+    const explicit = given ?? (call.approvedPendingId ? `approval:${call.approvedPendingId}` : undefined);
     const canonicalArgs = canonicalJson(call.args);
     const fingerprint = sha256Hex(`${tool.name}|${canonicalArgs}`);
     const key = explicit ?? deriveKey(call, canonicalArgs);
