@@ -29,6 +29,8 @@ export interface ToolCall {
   fallback?: boolean;
   /** The error of the last failed attempt. */
   lastError?: unknown;
+  /** Set when a failed attempt may have reached the dependency (its error is not "surely not processed"). */
+  mayHaveTakenEffect?: boolean;
   /** Set when the outcome is a stored result of an earlier identical call. */
   replayed?: boolean;
   /** Set once loop detection has counted this call. */

@@ -4,7 +4,7 @@ import { ATTR, SPAN_EVENT } from '../../telemetry/attributes.js';
 import type { ToolCall } from '../call.js';
 import { backoffDelay, sleep } from './backoff.js';
 import { BreakerOpenError } from './breaker.js';
-import { isTransientError } from './transient.js';
+import { isTransientError, surelyNotProcessed } from './transient.js';
 
 /** A non-Error value thrown by `execute`, wrapped so it can be classified and reported. */
 export class NonErrorThrown extends Error {
@@ -69,7 +69,10 @@ export async function withRetries<T>(call: ToolCall, attempt: (n: number) => Pro
         return await attempt(attemptNumber);
       } catch (thrown) {
         const error = thrown instanceof Error ? thrown : new NonErrorThrown(thrown);
-        if (!(error instanceof BreakerOpenError)) call.lastError = error;
+        if (!(error instanceof BreakerOpenError)) {
+          call.lastError = error;
+          if (!surelyNotProcessed(thrownValue(error))) call.mayHaveTakenEffect = true;
+        }
         if (!transient(error)) throw new AbortError(error);
         throw error instanceof TypeError ? new TransientTypeError(error) : error;
       }

@@ -64,7 +64,9 @@ export const approval: PipelineStep = {
     } catch {
       level = 'dual';
     }
-    if (level === 'none') return undefined;
+    // A token given for this call is always checked, even if the call would not need approval now:
+    // it names one call for one user, once (executeApproved relies on this).
+    if (level === 'none' && call.options.approval === undefined) return undefined;
     const approvals = core.approvals;
     const argsHash = argsHashOf(call)!;
     const binding = { tool: tool.name, argsHash, userId: run.userId, tenantId: run.tenantId };
@@ -77,6 +79,7 @@ export const approval: PipelineStep = {
         call.span.span.setAttribute(ATTR.WARDEN_APPROVAL_ID, redeemed.pendingId);
         return undefined;
       }
+      if (level === 'none') return undefined;
       for (const token of run.approvals) {
         const redeemed = await approvals.redeem(token, binding, run.identity);
         if (redeemed.ok) {

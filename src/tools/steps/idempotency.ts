@@ -81,7 +81,8 @@ function settlement(call: ToolCall, outcome: ToolOutcome | null): 'completed' | 
   // execute never ran (refused by the breaker, or answered by the fallback): nothing happened. With one,
   // an earlier attempt did run, even if the call then ended as circuit_open or with the fallback's value.
   const error = call.lastError;
-  if (error === undefined || surelyNotProcessed(error)) return 'release';
+  // Released only if no attempt may have reached the dependency: a 503 after a 500 may still have charged twice.
+  if (error === undefined || surelyNotProcessed(error)) return call.mayHaveTakenEffect ? 'indeterminate' : 'release';
   const transient = (call.tool!.retry.isTransient ?? isTransientError)(error);
   return transient ? 'indeterminate' : 'completed';
 }
