@@ -429,6 +429,13 @@ export function resolveOptions(options: WardenOptions | undefined): ResolvedOpti
         : { current: secret.current, previous: [...(secret.previous ?? [])] };
   if (keys) {
     const ids = [keys.current.id, ...keys.previous.map((k) => k.id)];
+    const secrets = [keys.current.secret, ...keys.previous.map((k) => k.secret)];
+    if (new Set(secrets).size !== secrets.length) {
+      throw new WardenConfigError({
+        path: 'approvals.secret',
+        message: 'two keys share one secret; every key id needs its own secret',
+      });
+    }
     const dup = ids.find((id, i) => ids.indexOf(id) !== i);
     if (dup)
       throw new WardenConfigError({ path: 'approvals.secret', message: `key id '${dup}' appears twice` });

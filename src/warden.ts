@@ -337,32 +337,30 @@ export function createWarden<const TTools extends readonly AnyTool[] = readonly 
     reject: (pendingId, rejectOptions) => approvals.reject(pendingId, rejectOptions),
     pending: (filter) => approvals.list(filter ?? {}),
     async executeApproved(token, identity) {
-      const keys = resolved.approvals.keys;
       const callId = core.generateId();
-      if (!keys) {
-        return fail('approval_invalid', 'approvals are not configured on this warden.', callId, {
-          reason: 'not_approved',
+      const who = { userId: identity?.userId, tenantId: identity?.tenantId };
+      // A refusal before any run starts is still audited (forged, expired or unknown tokens).
+      const refuse = (reason: string, message: string, pendingId?: string, tool?: string) => {
+        audit.emit(who, {
+          type: 'approval_refused',
+          reason,
+          ...(pendingId ? { pendingId } : {}),
+          ...(tool ? { tool } : {}),
         });
-      }
+        return fail('approval_invalid', message, callId, { reason });
+      };
+      const keys = resolved.approvals.keys;
+      if (!keys) return refuse('not_approved', 'approvals are not configured on this warden.');
       const verified = verifyToken(token, keys, clock.now());
-      if (!verified.ok) {
-        return fail('approval_invalid', 'the approval token is not valid; ask for approval again.', callId, {
-          reason: verified.problem,
-        });
-      }
-      const record = await approvals.find(verified.claims.pendingId);
+      if (!verified.ok) return refuse(verified.problem, 'the approval token is not valid; ask for approval again.');
+      const { pendingId, tool } = verified.claims;
+      const record = await approvals.find(pendingId);
       if (!record) {
-        return fail(
-          'approval_invalid',
-          'the approved action no longer exists; ask for approval again.',
-          callId,
-          {
-            reason: 'not_approved',
-          },
-        );
+        return refuse('not_approved', 'the approved action no longer exists; ask for approval again.', pendingId, tool);
       }
-      const result = await run({ userId: identity?.userId, tenantId: identity?.tenantId }, (r) =>
-        r.tool(record.tool, record.args, { approval: token, callId }),
+      // The arguments as first sent (before schema transforms) go through the whole pipeline again.
+      const result = await run(who, (r) =>
+        r.tool(record.tool, record.input ?? record.args, { approval: token, callId }),
       );
       if (result.status === 'stopped') {
         const { message, ...details } = result.stop;

@@ -14,6 +14,8 @@ import {
 
 /** A pending approval as kept in the store. */
 export interface StoredApproval extends PendingApproval {
+  /** The arguments as the model sent them (before schema transforms); what `executeApproved` replays. */
+  input?: unknown;
   status: 'pending' | 'approved' | 'rejected' | 'consumed' | 'expired';
   required: 1 | 2;
   approvers: string[];
@@ -75,7 +77,10 @@ export class ApprovalService {
   }
 
   /** Store a new pending approval and audit the request. */
-  async request(input: Omit<PendingApproval, 'id' | 'requestedAt' | 'expiresAt'>, identity: EventIdentity) {
+  async request(
+    input: Omit<PendingApproval, 'id' | 'requestedAt' | 'expiresAt'> & { input?: unknown },
+    identity: EventIdentity,
+  ) {
     const now = this.#core.clock.now();
     const ttlMs = this.#core.options.approvals.ttlMs;
     const record: StoredApproval = {
@@ -211,8 +216,9 @@ export class ApprovalService {
       );
     }
     const reason = typeof options.reason === 'string' ? options.reason.slice(0, 1000) : undefined;
+    // Rejecting an approved action that has not run yet revokes its token.
     const next = await this.#update(id, (record) =>
-      record.status === 'pending'
+      record.status === 'pending' || record.status === 'approved'
         ? { ...record, status: 'rejected', rejectedBy: approver, ...(reason ? { reason } : {}) }
         : statusError(record),
     );

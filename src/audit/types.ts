@@ -63,6 +63,7 @@ export type AuditEventBody =
   | { type: 'approval_rejected'; pendingId: string; tool: string; approver: string; reason?: string }
   | { type: 'approval_consumed'; pendingId: string; tool: string }
   | { type: 'approval_expired'; pendingId: string; tool: string }
+  | { type: 'approval_refused'; reason: string; pendingId?: string; tool?: string }
   | {
       type: 'budget_warning';
       dimension: BudgetDimension;

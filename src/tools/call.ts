@@ -16,6 +16,8 @@ export interface ToolCall {
   readonly startedAt: number;
   /** Set by the allowlist step. */
   tool?: RegisteredTool;
+  /** Set by the schema step: the arguments as parsed from the raw input, before the schema. */
+  inputArgs?: Record<string, unknown>;
   /** Set by the schema step: the parsed, validated arguments. */
   args?: unknown;
   /** Set by the step that needs it first; see `argsHashOf`. */

@@ -674,12 +674,28 @@ describe('approvers', () => {
     expectNothingRan(t);
   });
 
-  it('an approved action cannot be rejected or approved again (approval_already_approved); its token still runs once', async () => {
+  it('an approved action cannot be approved again (approval_already_approved); its token still runs once', async () => {
     const t = gated();
     const { pending, token } = await approvedToken(t);
-    await mustThrow(t.warden.reject(pending.id, { approver: 'carol' }), 'approval_already_approved');
     await mustThrow(t.warden.approve(pending.id, { approver: 'carol' }), 'approval_already_approved');
     await expectGenuineStillWorks(t, token);
+  });
+
+  it('rejecting an approved action before it runs revokes its token', async () => {
+    const t = gated();
+    const { pending, token } = await approvedToken(t);
+    await t.warden.reject(pending.id, { approver: 'carol', reason: 'changed my mind' });
+    expectInvalid(await t.warden.executeApproved(token, { ...WHO }), 'not_approved');
+    expect(t.execute).not.toHaveBeenCalled();
+    expect(t.events('approval_rejected')).toHaveLength(1);
+    await mustThrow(t.warden.approve(pending.id, { approver: 'carol' }), 'approval_rejected');
+  });
+
+  it('an executed action can no longer be rejected (approval_consumed)', async () => {
+    const t = gated();
+    const { pending, token } = await approvedToken(t);
+    await expectGenuineStillWorks(t, token);
+    await mustThrow(t.warden.reject(pending.id, { approver: 'carol' }), 'approval_consumed');
   });
 
   it('concurrent approvals of one confirm request by different people yield exactly one token', async () => {

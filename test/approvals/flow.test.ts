@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { type PendingApproval, RunStop, type ToolContext, type ToolOutcome, WardenError } from 'agent-warden';
+import {
+  defineTool,
+  type PendingApproval,
+  RunStop,
+  type ToolContext,
+  type ToolOutcome,
+  WardenError,
+} from 'agent-warden';
 import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
 import { expectFailedSpan } from '../warden/helpers.js';
 import {
   ARGS,
@@ -502,5 +510,66 @@ describe('autoApprove', () => {
       expect(t.execute).not.toHaveBeenCalled();
       expect(t.events('approval_granted')).toEqual([]);
     }
+  });
+});
+
+describe('approval edge cases', () => {
+  it("autoApprove never stands in for a 'dual' approval: two people are still needed", async () => {
+    const { tool, execute } = transferTool('dual');
+    const autoApprove = vi.fn(() => true);
+    const t = approvalSetup({ tools: [tool], approvals: { autoApprove } });
+    expectRequired((await callTool(t)).outcome);
+    expect(autoApprove).not.toHaveBeenCalled();
+    expect(execute).not.toHaveBeenCalled();
+    expect(await t.warden.pending()).toHaveLength(1);
+  });
+
+  it('executeApproved replays the arguments as first sent, so schemas that transform still work', async () => {
+    const execute = vi.fn(async (args: { amount: number }) => ({ charged: args.amount }));
+    const tool = defineTool({
+      name: 'charge',
+      description: 'Charge an amount given as text',
+      input: z.object({ amount: z.string().transform(Number) }),
+      approval: 'confirm',
+      execute,
+    });
+    const t = approvalSetup({ tools: [tool] });
+    const pending = await requestApproval(t, { amount: '42' }, { name: 'charge' });
+    expect(pending.args).toEqual({ amount: 42 });
+    const granted = await t.warden.approve(pending.id, { approver: 'bob' });
+    if (granted.status !== 'approved') throw new Error('expected a token');
+    const outcome = await t.warden.executeApproved(granted.token, { ...WHO });
+    expect(outcome).toMatchObject({ ok: true, value: { charged: 42 } });
+    expect(execute).toHaveBeenCalledTimes(1);
+  });
+
+  it('a refused executeApproved is audited even though no run starts', async () => {
+    const t = gated();
+    const outcome = await t.warden.executeApproved('v1.garbage.token', { ...WHO });
+    expect(outcome).toMatchObject({
+      ok: false,
+      error: { code: 'approval_invalid', details: { reason: 'malformed' } },
+    });
+    expect(t.events('approval_refused')).toEqual([
+      expect.objectContaining({ reason: 'malformed', userId: 'alice', tenantId: 'acme' }),
+    ]);
+    expect(t.execute).not.toHaveBeenCalled();
+  });
+
+  it('the same call asked again after its approval was rejected opens a new request', async () => {
+    const t = gated();
+    const result = await t.warden.run({ ...WHO }, async (run) => {
+      const first = await run.tool(TOOL, ARGS);
+      if (first.ok || !first.pending) throw new Error('expected a pending approval');
+      await t.warden.reject(first.pending.id, { approver: 'bob' });
+      const second = await run.tool(TOOL, ARGS);
+      if (second.ok || !second.pending) throw new Error('expected a new pending approval');
+      return [first.pending.id, second.pending.id];
+    });
+    if (result.status !== 'completed') throw new Error('expected completed');
+    const [a, b] = result.output;
+    expect(a).not.toBe(b);
+    expect((await t.warden.pending()).map((p) => p.id)).toEqual([b]);
+    expect(t.execute).not.toHaveBeenCalled();
   });
 });

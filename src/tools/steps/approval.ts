@@ -108,6 +108,11 @@ async function requestApproval(call: ToolCall, level: 'confirm' | 'dual', argsHa
   }
   const callKey = `${tool.name}\n${argsHash}`;
   let pending = byCall.get(callKey);
+  if (pending && core.clock.now() < pending.expiresAt) {
+    // Reuse it only while it is still open: once approved, rejected or used, ask again.
+    const stored = await core.approvals.find(pending.id);
+    if (stored?.status !== 'pending') pending = undefined;
+  }
   if (!pending || core.clock.now() >= pending.expiresAt) {
     let summary: string;
     try {
@@ -121,6 +126,7 @@ async function requestApproval(call: ToolCall, level: 'confirm' | 'dual', argsHa
       {
         tool: tool.name,
         args: call.args,
+        input: call.inputArgs,
         argsHash,
         level,
         summary,
@@ -136,7 +142,8 @@ async function requestApproval(call: ToolCall, level: 'confirm' | 'dual', argsHa
       [ATTR.WARDEN_APPROVAL_ID]: pending.id,
       [ATTR.WARDEN_APPROVAL_LEVEL]: level,
     });
-    if (await autoApproved(call, pending)) {
+    // Automatic approval can stand in for one person ('confirm'), never for two ('dual').
+    if (level === 'confirm' && (await autoApproved(call, pending))) {
       const granted = await core.approvals.approve(pending.id, { approver: 'auto' });
       if (granted.status === 'approved') {
         const redeemed = await core.approvals.redeem(
@@ -145,6 +152,8 @@ async function requestApproval(call: ToolCall, level: 'confirm' | 'dual', argsHa
           run.identity,
         );
         if (redeemed.ok) {
+          // It no longer awaits anyone, so it is not listed among the run's pending approvals.
+          run.pending.splice(run.pending.indexOf(pending), 1);
           call.approvedPendingId = redeemed.pendingId;
           call.span.span.setAttribute(ATTR.WARDEN_APPROVAL_ID, redeemed.pendingId);
           return undefined;

@@ -51,6 +51,7 @@ export const parseArguments: PipelineStep = {
         issues: [{ path: [], message: parsed.message }],
       });
     }
+    call.inputArgs = parsed.value;
     const result = await (tool.tool.input as z.ZodType).safeParseAsync(parsed.value);
     if (!result.success) {
       const issues = result.error.issues.slice(0, 20).map((issue) => ({
