@@ -113,17 +113,14 @@ console.log(`   usage.toolCalls = ${forecast.usage.toolCalls} (every attempt cou
 
 heading(2, 'A write tool called twice with the same arguments in one session: the second is a replay');
 const email = { to: 'ana@example.com', subject: 'Your refund', body: 'We refunded order ord_1001.' };
-for (const attempt of ['the model asks', 'the model asks again (a retried turn)']) {
-  // Two runs of the same conversation: the idempotency scope is the session.
+for (const turn of ['turn 1', 'turn 2 (the model asks again)']) {
+  // Two runs of one conversation: a derived key is scoped to the session, so this is one email.
   await warden.run({ userId: 'u_1', sessionId: 'sess_7' }, async (run) => {
-    const outcome = await run.tool('send_email', email, { callId: `call_${attempt.length}` });
-    console.log(`   ${attempt}:`);
-    show('send_email', outcome);
+    show(`${turn}: send_email`, await run.tool('send_email', email));
   });
 }
-console.log(
-  `   emails actually sent: ${outbox.length}, idempotency key ${outbox[0]?.idempotencyKey?.slice(0, 12)}…`,
-);
+const key = outbox[0]?.idempotencyKey?.slice(0, 12);
+console.log(`   emails actually sent: ${outbox.length} (execute got ctx.idempotencyKey ${key}…)`);
 
 // ---- 3. Circuit breaker -------------------------------------------------------------------------
 
@@ -132,7 +129,11 @@ const pairs = ['EUR/USD', 'GBP/USD', 'USD/JPY', 'EUR/GBP', 'USD/CHF', 'AUD/USD']
 await warden.run({ userId: 'u_1' }, async (run) => {
   for (const pair of pairs) {
     const [from, to] = pair.split('/');
-    show(`get_fx_rate ${pair}`, await run.tool('get_fx_rate', { from, to }));
+    const outcome = await run.tool('get_fx_rate', { from, to });
+    show(`get_fx_rate ${pair}`, outcome);
+    if (!outcome.ok && outcome.error.code === 'circuit_open') {
+      console.log(`     details: ${JSON.stringify(outcome.error.details)}`);
+    }
   }
   show('convert_price 100 EUR→USD', await run.tool('convert_price', { amount: 100, from: 'EUR', to: 'USD' }));
 });
@@ -165,15 +166,14 @@ function heading(n: number, title: string): void {
   console.log(`${n === 1 ? '' : '\n'}${n}. ${title}`);
 }
 
-function show(label: string, outcome: ToolOutcome | unknown): void {
-  const o = outcome as ToolOutcome;
-  if (typeof o?.ok !== 'boolean') {
-    console.log(`   ✓ ${label} → ${JSON.stringify(outcome)}`);
-  } else if (o.ok) {
-    const flags = [o.replayed && 'replayed: true', o.fallback && 'fallback: true'].filter(Boolean).join(', ');
-    console.log(`   ✓ ${label} → ${o.forModel()}${flags ? `  (${flags})` : ''}`);
+function show(label: string, outcome: ToolOutcome): void {
+  if (outcome.ok) {
+    const flags = [outcome.replayed && 'replayed: true', outcome.fallback && 'fallback: true'].filter(
+      Boolean,
+    );
+    console.log(`   ✓ ${label} → ${outcome.forModel()}${flags.length > 0 ? `  (${flags.join(', ')})` : ''}`);
   } else {
-    console.log(`   ✗ ${label} → ${o.error.code}: ${o.error.message}`);
+    console.log(`   ✗ ${label} → ${outcome.error.code}: ${outcome.error.message}`);
   }
 }
 

@@ -225,7 +225,7 @@ export function createWarden<const TTools extends readonly AnyTool[] = readonly 
         }),
       );
     }, o.limits.durationMs);
-    timer.unref?.();
+    // Not unref'd: it bounds a run in progress and is cleared when the run ends.
 
     const slot =
       o.userId !== undefined

@@ -1,5 +1,6 @@
 import { WardenConfigError } from '../errors.js';
 import { type Clock, systemClock } from '../internal/clock.js';
+import { boundRecord, DEFAULT_MAX_RESULT_BYTES, maxResultBytesProblem } from './result-size.js';
 import type {
   BudgetItem,
   BudgetUsage,
@@ -31,6 +32,13 @@ export interface MemoryStoreOptions {
    * @default 100_000
    */
   maxKeys?: number;
+  /**
+   * Largest idempotency result kept in full, in bytes of its JSON. A larger result is kept as a SHA-256
+   * digest (`oversized: true`): the call replays as `tool_error` with `details.reason:
+   * 'replay_unavailable'` and is never run again. The same limit as `redisStore()`.
+   * @default 262_144 (256 KiB)
+   */
+  maxResultBytes?: number;
 }
 
 const DEFAULT_MAX_KEYS = 100_000;
@@ -93,11 +101,15 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
       message: `must be a positive integer, got ${String(maxKeys)}`,
     });
   }
-  return new MemoryStore(maxKeys, options.clock);
+  const maxResultBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
+  const problem = maxResultBytesProblem(maxResultBytes);
+  if (problem) throw new WardenConfigError({ path: 'memoryStore.maxResultBytes', message: problem });
+  return new MemoryStore(maxKeys, maxResultBytes, options.clock);
 }
 
 class MemoryStore implements Store {
   readonly #maxKeys: number;
+  readonly #maxResultBytes: number;
   readonly #clock: Clock | undefined;
   #attached: Clock | undefined;
 
@@ -116,8 +128,9 @@ class MemoryStore implements Store {
   #nextExpiry = Number.POSITIVE_INFINITY;
   #opsSinceSweep = 0;
 
-  constructor(maxKeys: number, clock: Clock | undefined) {
+  constructor(maxKeys: number, maxResultBytes: number, clock: Clock | undefined) {
     this.#maxKeys = maxKeys;
+    this.#maxResultBytes = maxResultBytes;
     this.#clock = clock;
   }
 
@@ -278,7 +291,7 @@ class MemoryStore implements Store {
     positive('ttlMs', ttlMs);
     const entry = this.#ownedClaim(key, owner, fence, now);
     if (!entry) return false;
-    const copy = structuredClone(record);
+    const copy = structuredClone(boundRecord(record, this.#maxResultBytes));
     const expiresAt = now + ttlMs;
     this.#claims.set(key, { ...entry, state, record: copy, expiresAt });
     this.#note(expiresAt);

@@ -84,6 +84,16 @@ export interface IdempotencyRecord {
   value?: unknown;
   error?: { code: string; message: string; details?: unknown };
   completedAt: number;
+  /**
+   * Set by the store when the result was larger than its `maxResultBytes`: only `digest` and `size` of
+   * the result were kept, without `value` / `error`. Such a record cannot be replayed; the call is not
+   * run again either (it replays as a `tool_error` with `details.reason: 'replay_unavailable'`).
+   */
+  oversized?: boolean;
+  /** Hex SHA-256 of the result's JSON, when `oversized`. */
+  digest?: string;
+  /** Size in bytes of the result's JSON (UTF-8), when `oversized`. */
+  size?: number;
 }
 
 export interface ClaimRequest {
@@ -103,6 +113,10 @@ export interface CompleteRequest {
   fence: number;
   /** `completed` replays; `indeterminate` blocks re-execution until the TTL passes. */
   state: 'completed' | 'indeterminate';
+  /**
+   * The result to keep. A store keeps a result whose JSON is larger than its `maxResultBytes` as a
+   * digest only (`oversized: true`, no `value` / `error`).
+   */
   record: IdempotencyRecord;
   ttlMs: number;
 }

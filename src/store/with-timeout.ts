@@ -48,7 +48,7 @@ export function withStoreTimeout(store: Store, timeoutMs: number): Store {
     wrapped[operation] = (...args: unknown[]) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new StoreTimeoutError(operation, timeoutMs)), timeoutMs);
-        timer.unref?.();
+        // Not unref'd: it lives only while the operation is pending, and is cleared when it settles.
         Promise.resolve()
           .then(() => fn(...args))
           .then(

@@ -384,9 +384,27 @@ describe('execute → tool_error / tool_timeout', () => {
     expect(execute).toHaveBeenCalledTimes(1);
     expect(signal?.aborted).toBe(true);
     if (!t.outcome.ok) {
-      expect(t.outcome.error.retryable).toBe(true);
-      expect(t.outcome.error.details).toMatchObject({ timeoutMs: 50 });
+      // A write tool (the default effect) that timed out may have taken effect: the model must not retry.
+      expect(t.outcome.error.retryable).toBe(false);
+      expect(t.outcome.error.details).toMatchObject({ timeoutMs: 50, indeterminate: true });
+      expect(t.outcome.error.message).toMatch(/may already have taken effect/);
     }
+  });
+
+  it('a read tool that times out is retryable', async () => {
+    const execute = vi.fn(() => never());
+    const tool = defineTool({
+      name: 'slow_read',
+      description: 'Never answers',
+      input: z.object({}),
+      effect: 'read',
+      retry: { retries: 0 },
+      timeoutMs: 30,
+      execute,
+    });
+    const t = await callOnce({ tools: [tool] }, 'slow_read', {});
+    expectOutcome(t, 'tool_timeout', 'execute_tool slow_read');
+    if (!t.outcome.ok) expect(t.outcome.error.retryable).toBe(true);
   });
 });
 

@@ -133,7 +133,7 @@ describe('createWarden option validation', () => {
       createWarden({
         tools: [tool('pay', { approval: 'confirm' })],
         approvals: {
-          secret: { current: { id: 'k2', secret: SECRET }, previous: [{ id: 'k1', secret: SECRET }] },
+          secret: { current: { id: 'k2', secret: SECRET }, previous: [{ id: 'k1', secret: `${SECRET}-old` }] },
         },
       }),
     ).not.toThrow();
@@ -146,11 +146,19 @@ describe('createWarden option validation', () => {
     const dup = configError(() =>
       createWarden({
         approvals: {
-          secret: { current: { id: 'k', secret: SECRET }, previous: [{ id: 'k', secret: SECRET }] },
+          secret: { current: { id: 'k', secret: SECRET }, previous: [{ id: 'k', secret: `${SECRET}-old` }] },
         },
       }),
     );
     expect(dup.path).toBe('approvals.secret');
+    const sharedSecret = configError(() =>
+      createWarden({
+        approvals: {
+          secret: { current: { id: 'k2', secret: SECRET }, previous: [{ id: 'k1', secret: SECRET }] },
+        },
+      }),
+    );
+    expect(sharedSecret.message).toMatch(/share one secret/);
   });
 });
 

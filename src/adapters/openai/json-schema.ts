@@ -42,7 +42,17 @@ const UNSUPPORTED = new Set([
 ]);
 
 /** String formats strict mode accepts; others are dropped from the model-facing schema. */
-const FORMATS = new Set(['date-time', 'time', 'date', 'duration', 'email', 'hostname', 'ipv4', 'ipv6', 'uuid']);
+const FORMATS = new Set([
+  'date-time',
+  'time',
+  'date',
+  'duration',
+  'email',
+  'hostname',
+  'ipv4',
+  'ipv6',
+  'uuid',
+]);
 
 /** Schemas declared by `fromOpenAITools`, keyed by the zod schema made from them. */
 const declared = new WeakMap<object, { parameters: JsonSchemaObject; strict: boolean | undefined }>();
@@ -50,7 +60,11 @@ const declared = new WeakMap<object, { parameters: JsonSchemaObject; strict: boo
 const converted = new WeakMap<object, FunctionSchema>();
 
 /** Remember the JSON Schema a tool was declared with, so it reaches the model unchanged. */
-export function declareSchema(input: z.ZodType, parameters: JsonSchemaObject, strict: boolean | undefined): void {
+export function declareSchema(
+  input: z.ZodType,
+  parameters: JsonSchemaObject,
+  strict: boolean | undefined,
+): void {
   declared.set(input, { parameters: structuredClone(parameters), strict });
 }
 

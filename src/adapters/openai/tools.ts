@@ -35,7 +35,10 @@ interface Described {
 function describeTools(source: ToolSource, options: OpenAIToolsOptions, fn: string): Described[] {
   const all: readonly AnyTool[] = source?.tools ?? [];
   if (!Array.isArray(all)) {
-    throw new WardenConfigError({ path: `${fn}(warden)`, message: 'expected a warden made with createWarden' });
+    throw new WardenConfigError({
+      path: `${fn}(warden)`,
+      message: 'expected a warden made with createWarden',
+    });
   }
   const mode = options.strict ?? 'auto';
   if (mode !== 'auto' && mode !== true && mode !== false) {
@@ -116,6 +119,12 @@ export function toResponsesTools(
   options: OpenAIToolsOptions = {},
 ): OpenAI.Responses.FunctionTool[] {
   return describeTools(warden, options, 'toResponsesTools').map(
-    ({ name, description, parameters, strict }) => ({ type: 'function', name, description, parameters, strict }),
+    ({ name, description, parameters, strict }) => ({
+      type: 'function',
+      name,
+      description,
+      parameters,
+      strict,
+    }),
   );
 }

@@ -32,7 +32,7 @@ export function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<vo
       signal.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    timer.unref?.();
+    // Not unref'd: the run is waiting on it; it is cleared when it fires or the run stops.
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }

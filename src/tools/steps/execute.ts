@@ -45,7 +45,8 @@ export async function executeAttempt(call: ToolCall, attempt: number): Promise<u
   const tool = call.tool!;
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(new AttemptTimeout(tool.timeoutMs)), tool.timeoutMs);
-  timer.unref?.();
+  // Not unref'd: a hung tool must still end in tool_timeout, not let the process exit mid-call.
+  // The timer is cleared as soon as the attempt settles.
   const signal = AbortSignal.any([call.run.signal, timeout.signal]);
   const ctx = toolContext(call, attempt, signal);
   try {
@@ -127,11 +128,18 @@ export function failureFromError(call: ToolCall, error: unknown): ToolOutcome {
   if (WardenConfigError.isInstance(error)) throw error;
   const tool = call.tool!;
   const attempts = call.attempts;
+  // A write that may already have taken effect is recorded as indeterminate: an identical call is
+  // refused, so the model must not be told to retry it.
+  const uncertainWrite = tool.idempotency !== false && call.mayHaveTakenEffect === true;
+  const uncertain = ' It may already have taken effect: do not repeat it; tell the user and check first.';
   if (error instanceof AttemptTimeout) {
-    return fail('tool_timeout', `${tool.name} did not answer within ${error.timeoutMs} ms.`, call.callId, {
-      timeoutMs: error.timeoutMs,
-      attempts,
-    });
+    return fail(
+      'tool_timeout',
+      `${tool.name} did not answer within ${error.timeoutMs} ms.${uncertainWrite ? uncertain : ''}`,
+      call.callId,
+      { timeoutMs: error.timeoutMs, attempts, ...(uncertainWrite ? { indeterminate: true } : {}) },
+      !uncertainWrite,
+    );
   }
   const original = error instanceof NonErrorThrown ? error.value : error;
   if (error instanceof Error) call.span.span.recordException(error);
@@ -140,6 +148,13 @@ export function failureFromError(call: ToolCall, error: unknown): ToolOutcome {
     transient = (tool.retry.isTransient ?? isTransientError)(original) === true;
   } catch {
     transient = false;
+  }
+  if (transient && uncertainWrite) {
+    return fail('tool_error', `${tool.name} failed: ${errorMessage(error)}.${uncertain}`, call.callId, {
+      attempts,
+      transient,
+      indeterminate: true,
+    });
   }
   return fail(
     'tool_error',

@@ -24,6 +24,26 @@ export function deriveKey(call: ToolCall, canonicalArgs: string): string {
 
 function replay(call: ToolCall, record: IdempotencyRecord): ToolOutcome {
   call.replayed = true;
+  if (record.oversized) {
+    // The store kept only a digest of a result larger than its maxResultBytes: say so, never run again.
+    return failureOutcome(
+      {
+        code: 'tool_error',
+        message:
+          `${call.tool!.name}: an identical earlier call already completed, but its result was too large to ` +
+          'store, so it cannot be shown again; the call was not run again — do not retry it.',
+        retryable: false,
+        details: {
+          replayed: true,
+          reason: 'replay_unavailable',
+          outcome: record.outcome,
+          ...(record.digest ? { digest: record.digest } : {}),
+          ...(record.size !== undefined ? { size: record.size } : {}),
+        },
+      },
+      call.callId,
+    );
+  }
   if (record.outcome === 'ok') return okOutcome(record.value, call.callId, { replayed: true });
   const error = record.error ?? { code: 'tool_error', message: 'the earlier identical call failed' };
   return failureOutcome(
@@ -81,8 +101,10 @@ function settlement(call: ToolCall, outcome: ToolOutcome | null): 'completed' | 
   // execute never ran (refused by the breaker, or answered by the fallback): nothing happened. With one,
   // an earlier attempt did run, even if the call then ended as circuit_open or with the fallback's value.
   const error = call.lastError;
-  // Released only if no attempt may have reached the dependency: a 503 after a 500 may still have charged twice.
-  if (error === undefined || surelyNotProcessed(error)) return call.mayHaveTakenEffect ? 'indeterminate' : 'release';
+  // Released only if no attempt may have reached the dependency: a 503 after a 500 may still have charged.
+  if (error === undefined || surelyNotProcessed(error)) {
+    return call.mayHaveTakenEffect ? 'indeterminate' : 'release';
+  }
   const transient = (call.tool!.retry.isTransient ?? isTransientError)(error);
   return transient ? 'indeterminate' : 'completed';
 }
