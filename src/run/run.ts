@@ -172,6 +172,13 @@ export class RunImpl implements Run {
   /** The checks that need no store: recorded stop, duration, and ceilings passed after the fact. */
   checkLocal(): void {
     if (this.#stop) throw this.#stop;
+    // A run handle kept after warden.run() returned must not run tools or models outside the run.
+    if (this.#endedAt !== null) {
+      this.stop(
+        { code: 'aborted', reason: 'run finished' },
+        'this run has already finished; make guarded calls inside warden.run() and await them before it returns',
+      );
+    }
     const elapsed = this.elapsedMs();
     if (elapsed >= this.limits.durationMs) {
       this.exceed('durationMs', 'run', this.limits.durationMs, elapsed);

@@ -17,12 +17,15 @@ export function withExecutionOptions<T>(options: AiSdkExecutionOptions, fn: () =
 /**
  * The options to call an AI SDK tool's own `execute` with: the AI SDK's (messages, context,
  * sandbox) when the call came through `toAiSdkTools`, else an empty conversation. The abort signal
- * is always the warden's per-attempt signal (timeout, run stop), linked to the AI SDK's.
+ * is the warden's per-attempt `signal` (timeout, run stop) when given, linked to the AI SDK's.
  */
-export function executionOptionsFor(callId: string, signal: AbortSignal): AiSdkExecutionOptions {
+export function executionOptionsFor(callId: string, signal?: AbortSignal): AiSdkExecutionOptions {
   const outer = storage.getStore();
   if (outer && outer.toolCallId === callId) {
-    const abortSignal = outer.abortSignal ? AbortSignal.any([signal, outer.abortSignal]) : signal;
+    const abortSignal =
+      signal && outer.abortSignal
+        ? AbortSignal.any([signal, outer.abortSignal])
+        : (signal ?? outer.abortSignal);
     return { ...outer, abortSignal };
   }
   return { toolCallId: callId, messages: [], abortSignal: signal, context: undefined };

@@ -99,8 +99,10 @@ function approvalOf(tool: AnyAiSdkTool): ToolDefinition['approval'] | undefined 
   if (needs === undefined || needs === false) return undefined;
   if (needs === true) return 'confirm';
   if (typeof needs !== 'function') return undefined;
-  return async (args, ctx): Promise<ApprovalLevel> =>
-    (await needs(args, { toolCallId: ctx.callId, messages: [], context: undefined })) ? 'confirm' : 'none';
+  return async (args, ctx): Promise<ApprovalLevel> => {
+    const { toolCallId, messages, context } = executionOptionsFor(ctx.callId);
+    return (await needs(args, { toolCallId, messages, context })) ? 'confirm' : 'none';
+  };
 }
 
 function convert(name: string, tool: AnyAiSdkTool, guards: Record<string, unknown> | undefined) {
@@ -128,7 +130,7 @@ function convert(name: string, tool: AnyAiSdkTool, guards: Record<string, unknow
     });
   }
   const inputSchema = tool.inputSchema as FlexibleSchema<unknown>;
-  if (typeof inputSchema !== 'object' && typeof inputSchema !== 'function') {
+  if (inputSchema === null || (typeof inputSchema !== 'object' && typeof inputSchema !== 'function')) {
     throw new WardenConfigError({
       path: `${at}.inputSchema`,
       message: 'expected a zod schema, a Standard Schema or jsonSchema(...)',

@@ -1,4 +1,4 @@
-import type { FlexibleSchema, Tool as AiSdkTool } from 'ai';
+import type { Tool as AiSdkTool, FlexibleSchema } from 'ai';
 import type { AnyTool } from '../../tools/define-tool.js';
 
 const ORIGIN = Symbol.for('agent-warden.ai-sdk.origin');

@@ -64,8 +64,8 @@ function noStreaming(fn: string, params: { stream?: unknown; background?: unknow
     throw new WardenConfigError({
       path: `${fn}(params).stream`,
       message:
-        'streaming is not supported here; stream with the client directly and report the final usage ' +
-        'with run.recordUsage (see docs/adapters/openai.md)',
+        'streaming is not wrapped here; consume the stream inside run.model(spec, (signal) => ...) and return ' +
+        'the final usage with it (see docs/adapters/openai.md)',
     });
   }
 }

@@ -30,9 +30,20 @@ async function runAll(run: Run, calls: readonly PendingCall[]): Promise<ToolOutc
   return settled.map((s) => (s as PromiseFulfilledResult<ToolOutcome>).value);
 }
 
+function listOf<T>(fn: string, what: string, value: readonly T[] | null | undefined): readonly T[] {
+  if (value === null || value === undefined) return [];
+  if (!Array.isArray(value)) {
+    throw new WardenConfigError({
+      path: `${fn}(${what})`,
+      message: `expected an array (${what}), null or undefined`,
+    });
+  }
+  return value;
+}
+
 function unsupported(fn: string, index: number, type: unknown): never {
   throw new WardenConfigError({
-    path: `${fn}(calls)[${index}]`,
+    path: `${fn}(message.tool_calls)[${index}]`,
     message: `unsupported tool call type ${JSON.stringify(type)}; expected 'function' or 'custom'`,
   });
 }
@@ -59,7 +70,7 @@ export async function runToolCalls(
   toolCalls: readonly ChatToolCall[] | null | undefined,
 ): Promise<ToolMessage[]> {
   assertRun(run, 'runToolCalls');
-  const calls = (toolCalls ?? []).map((call, i): PendingCall => {
+  const calls = listOf('runToolCalls', 'message.tool_calls', toolCalls).map((call, i): PendingCall => {
     if (call?.type === 'function') {
       return { id: call.id, name: call.function.name, args: call.function.arguments, custom: false };
     }
@@ -93,7 +104,7 @@ export async function runFunctionCalls(
 ): Promise<Array<FunctionCallOutput | CustomToolCallOutput>> {
   assertRun(run, 'runFunctionCalls');
   const calls: PendingCall[] = [];
-  for (const item of output ?? []) {
+  for (const item of listOf('runFunctionCalls', 'response.output', output)) {
     if (item?.type === 'function_call') {
       calls.push({ id: item.call_id, name: item.name, args: item.arguments, custom: false });
     } else if (item?.type === 'custom_tool_call') {
