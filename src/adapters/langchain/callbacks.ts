@@ -2,13 +2,13 @@ import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import type { Serialized } from '@langchain/core/load/serializable';
 import type { BaseMessage } from '@langchain/core/messages';
 import type { LLMResult } from '@langchain/core/outputs';
-import { extractUsage } from '../../budget/usage.js';
 import { WardenError } from '../../errors.js';
 import { currentRun } from '../../run/context.js';
 import { beginModelCall, type ModelCallHandle } from '../../run/model-call.js';
 import { RunImpl } from '../../run/run.js';
 import type { ModelSpec, Run } from '../../run/types.js';
 import { detectModelSpec, type LangChainModelCallInfo } from './model-spec.js';
+import { usageOfResult } from './usage.js';
 
 /** Options of {@link wardenCallbacks}. */
 export interface WardenCallbacksOptions {
@@ -32,7 +32,7 @@ type Calls = Map<string, ModelCallHandle>;
  * A LangChain callback handler that routes every chat-model (and LLM) call through a warden run:
  * before the call the run's kill / abort / step / token / cost / duration checks run and the step is
  * counted (a `RunStop` thrown there aborts the call); after it the usage is read from the `LLMResult`
- * (`usage_metadata` or `llmOutput.tokenUsage`), priced, settled against the budgets, and a
+ * (the messages' `usage_metadata`, else `llmOutput.tokenUsage`), priced, settled against the budgets, and a
  * `chat {model}` span is recorded under the run span.
  *
  * `raiseError` is on (which makes LangChain await the handler), because a guard that LangChain
@@ -93,7 +93,7 @@ export class WardenCallbackHandler extends BaseCallbackHandler {
     const handle = this.#take(runId);
     if (!handle) return;
     // Missing usage ends the run with `usage_unavailable` (token budgets are always on).
-    await handle.end(extractUsage(output)?.usage ?? null, output);
+    await handle.end(usageOfResult(output), output);
   }
 
   override async handleLLMError(error: unknown, runId: string): Promise<void> {

@@ -95,14 +95,18 @@ export function fromLangChainTools<const TTools extends readonly StructuredToolI
   return tools.map((tool: StructuredToolInterface, i: number) => {
     const path = `fromLangChainTools(tools[${i}])`;
     if (typeof tool !== 'object' || tool === null || typeof tool.invoke !== 'function') {
-      throw new WardenConfigError({ path, message: 'expected a LangChain tool (tool() or a StructuredTool)' });
+      throw new WardenConfigError({
+        path,
+        message: 'expected a LangChain tool (tool() or a StructuredTool)',
+      });
     }
     const definition = {
       ...(Object.hasOwn(byName, tool.name) ? byName[tool.name] : {}),
       name: tool.name,
       description: typeof tool.description === 'string' ? tool.description : '',
       input: inputSchemaOf(tool, path),
-      execute: (args: unknown, ctx: { signal: AbortSignal }) => tool.invoke(args as never, { signal: ctx.signal }),
+      execute: (args: unknown, ctx: { signal: AbortSignal }) =>
+        tool.invoke(args as never, { signal: ctx.signal }),
     };
     checkToolDefinition(definition, path);
     return defineTool(definition);

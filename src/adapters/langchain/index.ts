@@ -15,8 +15,8 @@
  */
 
 export {
-  type WardenCallbacksOptions,
   WardenCallbackHandler,
+  type WardenCallbacksOptions,
   wardenCallbacks,
 } from './callbacks.js';
 export {

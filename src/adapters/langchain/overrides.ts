@@ -52,7 +52,10 @@ export function checkOverrides(
   const allowed = new Set<string>(GUARD_OPTION_KEYS);
   for (const [name, value] of Object.entries(overrides)) {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new WardenConfigError({ path: `${path}.${name}`, message: 'expected an object of guard options' });
+      throw new WardenConfigError({
+        path: `${path}.${name}`,
+        message: 'expected an object of guard options',
+      });
     }
     const extra = Object.keys(value).filter((key) => !allowed.has(key));
     if (extra.length > 0) {

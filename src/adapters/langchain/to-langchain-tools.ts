@@ -17,9 +17,7 @@ import type { Warden } from '../../warden.js';
 export type WardenToolResult = string | ToolMessage;
 
 function isToolCall(value: unknown): value is ToolCall {
-  return (
-    typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'tool_call'
-  );
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'tool_call';
 }
 
 /**
@@ -29,7 +27,12 @@ function isToolCall(value: unknown): value is ToolCall {
 function toToolResult(outcome: ToolOutcome, name: string, toolCallId: string | undefined): WardenToolResult {
   const content = outcome.forModel();
   if (!toolCallId) return content;
-  return new ToolMessage({ status: outcome.ok ? 'success' : 'error', content, tool_call_id: toolCallId, name });
+  return new ToolMessage({
+    status: outcome.ok ? 'success' : 'error',
+    content,
+    tool_call_id: toolCallId,
+    name,
+  });
 }
 
 /**
@@ -52,15 +55,17 @@ async function callThroughRun(name: string, rawArgs: unknown, toolCall: ToolCall
  * them first, the call is still handed to the warden, so the model gets the warden's
  * `invalid_arguments` text and the call is counted, audited and traced like any other.
  */
-export class WardenLangChainTool<
-  Schema extends z.ZodType = z.ZodType,
-  Name extends string = string,
-> extends DynamicStructuredTool<Schema, z.output<Schema>, z.input<Schema>, WardenToolResult> {
+export class WardenLangChainTool<Schema extends z.ZodType = z.ZodType> extends DynamicStructuredTool<
+  Schema,
+  z.output<Schema>,
+  z.input<Schema>,
+  WardenToolResult
+> {
   static override lc_name(): string {
     return 'WardenLangChainTool';
   }
 
-  constructor(tool: AnyTool & { name: Name; input: Schema }) {
+  constructor(tool: AnyTool & { input: Schema }) {
     super({
       name: tool.name,
       description: tool.description,
