@@ -41,11 +41,10 @@ export function agentsParameters(tool: AnyTool, fn: string): AgentsParameters {
   if (parameters.type !== 'object') {
     throw new WardenConfigError({
       path: `${fn}.${tool.name}.input`,
-      message:
-        'the Agents SDK takes tool arguments as one JSON object; wrap the schema in z.object({ ... })',
+      message: 'the Agents SDK takes tool arguments as one JSON object; wrap the schema in z.object({ ... })',
     });
   }
-  const result: AgentsParameters = { parameters, strictProblem: findAnyNode(parameters, 'arguments') };
+  const result: AgentsParameters = { parameters, strictProblem: strictProblem(parameters, 'arguments') };
   converted.set(input, result);
   return result;
 }
@@ -66,15 +65,11 @@ function normalize(node: unknown): unknown {
   if (!isObject(node)) return node;
   const out: JsonSchemaObject = {};
   for (const [key, value] of Object.entries(node)) {
+    if (key === 'propertyNames' && isStringKeys(value)) continue;
     if (key === 'oneOf') out.anyOf = normalize(value);
-    else if (key === 'propertyNames' && isObject(value) && value.type === 'string' && Object.keys(value).length === 1) {
-      continue;
-    } else if (key === 'properties' || key === '$defs' || key === 'definitions') {
-      out[key] = isObject(value)
-        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalize(v)]))
-        : value;
-    } else if (key === 'enum' || key === 'const' || key === 'default' || key === 'examples' || key === 'required') {
-      out[key] = structuredClone(value);
+    else if (DATA_KEYWORDS.has(key)) out[key] = structuredClone(value);
+    else if (SCHEMA_MAPS.has(key) && isObject(value)) {
+      out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalize(v)]));
     } else out[key] = normalize(value);
   }
   if ((out.type === 'object' || isObject(out.properties)) && !('additionalProperties' in out)) {
@@ -83,33 +78,49 @@ function normalize(node: unknown): unknown {
   return out;
 }
 
+/** Keywords whose value is data, not a schema. */
+const DATA_KEYWORDS = new Set(['enum', 'const', 'default', 'examples', 'required']);
+/** Keywords whose value maps names to schemas. */
+const SCHEMA_MAPS = new Set(['properties', '$defs', 'definitions']);
+
+/** `{ type: 'string' }`: what every JSON object key already is. */
+function isStringKeys(value: unknown): boolean {
+  return isObject(value) && value.type === 'string' && Object.keys(value).length === 1;
+}
+
 function hasType(node: JsonSchemaObject): boolean {
   return ['type', 'anyOf', 'allOf', '$ref', 'enum', 'const', 'not'].some((k) => k in node);
 }
 
-/** The first place the schema accepts any value (strict mode cannot describe it), or `undefined`. */
-function findAnyNode(node: unknown, at: string): string | undefined {
+/**
+ * The first reason OpenAI's strict mode cannot describe the schema, or `undefined`: a node that
+ * accepts any value, or an object open to extra keys (strict mode needs `additionalProperties: false`
+ * everywhere; the SDK lets some open objects through, which the API then rejects).
+ */
+function strictProblem(node: unknown, at: string): string | undefined {
   if (node === true || (isObject(node) && !hasType(node))) {
     return `${at} accepts any value (z.any(), z.unknown(), or a type JSON Schema cannot express such as z.date())`;
   }
   if (!isObject(node)) return undefined;
+  if ((node.type === 'object' || isObject(node.properties)) && node.additionalProperties !== false) {
+    return `${at} allows extra keys (z.record(), z.looseObject() or .catchall())`;
+  }
+  const children: Array<[unknown, string]> = [];
   if (isObject(node.properties)) {
-    for (const [name, child] of Object.entries(node.properties)) {
-      const problem = findAnyNode(child, `${at}.${name}`);
-      if (problem) return problem;
-    }
+    for (const [name, child] of Object.entries(node.properties)) children.push([child, `${at}.${name}`]);
   }
-  if (node.items !== undefined) {
-    const problem = findAnyNode(node.items, `${at}[]`);
-    if (problem) return problem;
-  }
+  if (node.items !== undefined) children.push([node.items, `${at}[]`]);
   for (const key of ['anyOf', 'allOf'] as const) {
     const branches = node[key];
     if (!Array.isArray(branches)) continue;
-    for (const [i, branch] of branches.entries()) {
-      const problem = findAnyNode(branch, `${at}(option ${i + 1})`);
-      if (problem) return problem;
-    }
+    for (const [i, branch] of branches.entries()) children.push([branch, `${at}(option ${i + 1})`]);
+  }
+  for (const defs of [node.$defs, node.definitions]) {
+    if (isObject(defs)) for (const [name, def] of Object.entries(defs)) children.push([def, `$defs.${name}`]);
+  }
+  for (const [child, path] of children) {
+    const problem = strictProblem(child, path);
+    if (problem) return problem;
   }
   return undefined;
 }

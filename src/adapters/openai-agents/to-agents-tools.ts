@@ -1,4 +1,4 @@
-import { type FunctionTool, type RunContext, tool as agentsTool, UserError } from '@openai/agents';
+import { tool as agentsTool, type FunctionTool, type RunContext, UserError } from '@openai/agents';
 import { type AnyTool, currentRun, type Warden, WardenConfigError } from '../../index.js';
 import { type AgentsToolCallDetails, withInvocation } from './invocation.js';
 import { agentsParameters } from './parameters.js';
@@ -26,8 +26,11 @@ export interface AgentsToolsOptions {
 /** A warden, or anything else that holds the tools to offer. */
 export type AgentsToolSource = Pick<Warden, 'tools'>;
 
-/** An Agents SDK function tool whose every call goes through the current warden run. */
-export type GuardedAgentsTool = FunctionTool<unknown, any, unknown>;
+/**
+ * An Agents SDK function tool whose every call goes through the current warden run. `TContext` is
+ * the agent's context type; the tools never read the context, so by default they fit any agent.
+ */
+export type GuardedAgentsTool<TContext = any> = FunctionTool<TContext, any, unknown>;
 
 /**
  * Agents SDK tools for a warden's tools: pass them as an `Agent`'s `tools`.
@@ -49,7 +52,10 @@ export type GuardedAgentsTool = FunctionTool<unknown, any, unknown>;
  * const result = await warden.run({ userId }, (run) => runAgent(agent, input, { signal: run.signal }));
  * ```
  */
-export function toAgentsTools(source: AgentsToolSource, options: AgentsToolsOptions = {}): GuardedAgentsTool[] {
+export function toAgentsTools<TContext = any>(
+  source: AgentsToolSource,
+  options: AgentsToolsOptions = {},
+): GuardedAgentsTool<TContext>[] {
   const fn = 'toAgentsTools';
   const mode = options.strict ?? 'auto';
   if (mode !== 'auto' && mode !== true && mode !== false) {
@@ -63,7 +69,7 @@ export function toAgentsTools(source: AgentsToolSource, options: AgentsToolsOpti
         message: `tool '${tool.name}' cannot use strict mode: ${strictProblem}`,
       });
     }
-    const make = (strict: boolean): GuardedAgentsTool =>
+    const make = (strict: boolean): GuardedAgentsTool<TContext> =>
       agentsTool({
         name: tool.name,
         description: tool.description,
@@ -75,7 +81,7 @@ export function toAgentsTools(source: AgentsToolSource, options: AgentsToolsOpti
         errorFunction: null,
         execute: (input: unknown, runContext?: RunContext<unknown>, details?: unknown) =>
           callGuarded(tool.name, input, runContext, details as AgentsToolCallDetails | undefined),
-      }) as GuardedAgentsTool;
+      }) as unknown as GuardedAgentsTool<TContext>;
     if (mode === false || strictProblem) return make(false);
     try {
       return make(true);
@@ -108,10 +114,17 @@ async function callGuarded(
   return outcome.ok ? outcome.value : outcome.forModel();
 }
 
-function selectTools(source: AgentsToolSource, names: readonly string[] | undefined, fn: string): readonly AnyTool[] {
+function selectTools(
+  source: AgentsToolSource,
+  names: readonly string[] | undefined,
+  fn: string,
+): readonly AnyTool[] {
   const all: readonly AnyTool[] | undefined = source?.tools;
   if (!Array.isArray(all)) {
-    throw new WardenConfigError({ path: `${fn}(warden)`, message: 'expected a warden made with createWarden' });
+    throw new WardenConfigError({
+      path: `${fn}(warden)`,
+      message: 'expected a warden made with createWarden',
+    });
   }
   if (names === undefined) return all;
   const byName = new Map(all.map((t) => [t.name, t]));
