@@ -23,7 +23,13 @@ export function boundRecord(record: IdempotencyRecord, maxBytes: number): Idempo
   if (json === undefined) return record;
   const size = Buffer.byteLength(json, 'utf8');
   if (size <= maxBytes) return record;
-  return { outcome: record.outcome, completedAt: record.completedAt, oversized: true, digest: sha256Hex(json), size };
+  return {
+    outcome: record.outcome,
+    completedAt: record.completedAt,
+    oversized: true,
+    digest: sha256Hex(json),
+    size,
+  };
 }
 
 /** Checks a `maxResultBytes` option; returns an error message, or undefined when it is valid. */

@@ -27,8 +27,9 @@
  * idempotency keys, nonces, record keys), so a shared backend needs no flushing between tests;
  * `cleanup` runs after each test.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
+import { DEFAULT_MAX_RESULT_BYTES } from '../../src/store/result-size.js';
 import type {
   BudgetItem,
   BudgetWindow,
@@ -740,6 +741,54 @@ export function storeContract(name: string, make: MakeStore): void {
         await elapse(STEP_MS);
         fences.push(fenceOf(await claim(store, k, 'last')));
         for (let i = 1; i < fences.length; i++) expect(fences[i]).toBeGreaterThan(fences[i - 1]!);
+      });
+
+      it('keeps a result larger than maxResultBytes (default 256 KiB) as a digest only', async (context) => {
+        const { store, key } = await setup(context);
+        const complete = async (k: string, result: IdempotencyRecord) => {
+          const fence = fenceOf(await claim(store, k, 'a'));
+          return store.complete({
+            key: k,
+            owner: 'a',
+            fence,
+            state: 'completed',
+            record: result,
+            ttlMs: LONG_MS,
+          });
+        };
+        // A JSON string of n characters takes n + 2 bytes: exactly at the limit is kept in full.
+        const fits = record('x'.repeat(DEFAULT_MAX_RESULT_BYTES - 2));
+        expect(await complete(key('fits'), fits)).toBe(true);
+        expect(await claim(store, key('fits'), 'b')).toEqual({
+          status: 'completed',
+          fingerprint: 'fp1',
+          record: fits,
+        });
+
+        const big = { rows: 'é'.repeat(DEFAULT_MAX_RESULT_BYTES / 2) };
+        const json = JSON.stringify(big);
+        expect(await complete(key('big'), record(big))).toBe(true);
+        expect(await claim(store, key('big'), 'b')).toEqual({
+          status: 'completed',
+          fingerprint: 'fp1',
+          record: {
+            outcome: 'ok',
+            completedAt: CONTRACT_START,
+            oversized: true,
+            digest: createHash('sha256').update(json).digest('hex'),
+            size: Buffer.byteLength(json, 'utf8'),
+          },
+        });
+
+        const failed: IdempotencyRecord = {
+          outcome: 'error',
+          error: { code: 'tool_error', message: 'm'.repeat(DEFAULT_MAX_RESULT_BYTES) },
+          completedAt: CONTRACT_START,
+        };
+        expect(await complete(key('failed'), failed)).toBe(true);
+        const replay = await claim(store, key('failed'), 'b');
+        expect(replay).toMatchObject({ status: 'completed', record: { outcome: 'error', oversized: true } });
+        expect(replay.status === 'completed' && replay.record.error).toBeUndefined();
       });
 
       it('stores and returns copies of records', async (context) => {
