@@ -2,19 +2,26 @@
 //
 //   npm run demo
 //
-// One warden guards six short runs of the same agent loop. The model's turns are scripted
-// (see _scripted-openai.ts), so every run is the same each time and shows one guard at work.
+// One warden guards six short runs of the same agent. The model's turns are scripted with the
+// testing kit (scriptedModel + runScriptedAgent, the reference agent loop), so every run is the
+// same each time and shows one guard at work. examples/readme.ts shows the same guards around a
+// hand-written OpenAI loop.
 import {
   createWarden,
   defineTool,
   memoryAudit,
-  type Run,
+  type RunOptions,
   type RunResult,
   type ToolOutcome,
 } from 'agent-warden';
-import { recordSpans } from 'agent-warden/testing';
+import {
+  recordSpans,
+  runScriptedAgent,
+  type ScriptedAgentToolCall,
+  type ScriptedTurn,
+  scriptedModel,
+} from 'agent-warden/testing';
 import { z } from 'zod';
-import { type Message, scriptedOpenAI, type ToolCall, type Turn } from './_scripted-openai.js';
 
 // ---- Tools -----------------------------------------------------------------------------------
 
@@ -51,84 +58,85 @@ const warden = createWarden({
   telemetry: { tracer: spans.tracer },
 });
 
-// ---- The agent loop: a hand-written OpenAI Chat Completions loop --------------------------------
+// ---- The agent: the testing kit's reference loop, with a scripted model ------------------------
 
-const tools = [lookupOrder, refundOrder].map((t) => ({
-  type: 'function' as const,
-  function: { name: t.name, description: t.description, parameters: z.toJSONSchema(t.input) },
-}));
-
-async function supportAgent(run: Run, script: Turn[]): Promise<string> {
-  const client = scriptedOpenAI(script);
-  const messages: Message[] = [{ role: 'user', content: 'Where is my order ord_1001? It arrived broken.' }];
-  for (;;) {
-    const response = await run.model({ provider: 'openai', model: 'gpt-4.1' }, (signal) =>
-      client.chat.completions.create({ model: 'gpt-4.1', messages, tools }, { signal }),
-    );
-    const message = response.choices[0]!.message;
-    messages.push(message);
-    if (!message.tool_calls) return message.content ?? '';
-    for (const call of message.tool_calls) {
-      const outcome = await run.tool(call.function.name, call.function.arguments, { callId: call.id });
-      showToolCall(call, outcome);
-      messages.push({ role: 'tool', tool_call_id: call.id, content: outcome.forModel() });
-    }
-  }
+/**
+ * Run the support agent once: each scripted turn goes through `run.model`, each tool call through
+ * `run.tool`, and the outcome's `forModel()` text goes back to the model.
+ */
+function supportAgent(
+  runOptions: RunOptions,
+  script: ScriptedTurn[],
+): Promise<RunResult<string | undefined>> {
+  // Token usage as a real conversation would report it: the prompt grows with every turn.
+  const turns = script.map((turn, i) => ({
+    ...turn,
+    usage: { inputTokens: 315 + 71 * i, outputTokens: turn.toolCalls ? 49 : 26 },
+  }));
+  return runScriptedAgent(
+    warden,
+    scriptedModel(turns, { provider: 'openai', model: 'gpt-4.1' }),
+    runOptions,
+    {
+      input: 'Where is my order ord_1001? It arrived broken.',
+      onToolOutcome: showToolCall,
+    },
+  );
 }
 
 // ---- Six runs, one guard each -----------------------------------------------------------------
 
-const lookup = (orderId: string) => ({ call: [{ name: 'lookup_order', args: { orderId } }] });
-const refund = (orderId: string, amount: number) => ({
-  call: [{ name: 'refund_order', args: { orderId, amount } }],
+const lookup = (orderId: string): ScriptedTurn => ({
+  toolCalls: [{ name: 'lookup_order', args: { orderId } }],
 });
+const refund = (orderId: string, amount: number): ScriptedTurn => ({
+  toolCalls: [{ name: 'refund_order', args: { orderId, amount } }],
+});
+const say = (text: string): ScriptedTurn => ({ text });
 
 console.log('agent-warden demo: a scripted support agent (no network, no API key)\n');
 
 heading(1, 'An allowed read tool runs');
 show(
-  await warden.run({ userId: 'u_42' }, (run) =>
-    supportAgent(run, [lookup('ord_1001'), { say: 'Order ord_1001 was delivered on 2 May.' }]),
-  ),
+  await supportAgent({ userId: 'u_42' }, [lookup('ord_1001'), say('Order ord_1001 was delivered on 2 May.')]),
 );
 
 heading(2, 'A tool that is not on the allowlist is refused; the model routes around it');
 show(
-  await warden.run({ userId: 'u_42' }, (run) =>
-    supportAgent(run, [
-      { call: [{ name: 'delete_account', args: { userId: 'u_42' } }] },
-      { say: 'I cannot close accounts; a colleague will contact you.' },
-    ]),
-  ),
+  await supportAgent({ userId: 'u_42' }, [
+    { toolCalls: [{ name: 'delete_account', args: { userId: 'u_42' } }] },
+    say('I cannot close accounts; a colleague will contact you.'),
+  ]),
 );
 
 heading(3, 'Invalid arguments are explained to the model, which fixes them on the next turn');
 show(
-  await warden.run({ userId: 'u_42' }, (run) =>
-    supportAgent(run, [refund('1001', -20), refund('ord_1001', 20), { say: 'I refunded $20.' }]),
-  ),
+  await supportAgent({ userId: 'u_42' }, [
+    refund('1001', -20),
+    refund('ord_1001', 20),
+    say('I refunded $20.'),
+  ]),
 );
 
 heading(4, 'A business rule: refunds over $100 need a human');
 show(
-  await warden.run({ userId: 'u_42' }, (run) =>
-    supportAgent(run, [refund('ord_1001', 180), { say: 'A colleague will approve your $180 refund.' }]),
-  ),
+  await supportAgent({ userId: 'u_42' }, [
+    refund('ord_1001', 180),
+    say('A colleague will approve your $180 refund.'),
+  ]),
 );
 
 heading(5, 'A run budget (tightened to 3 model calls for this run) stops a model that keeps calling tools');
 show(
-  await warden.run({ userId: 'u_42', budgets: { steps: 3 } }, (run) =>
-    supportAgent(
-      run,
-      Array.from({ length: 10 }, (_, i) => lookup(`ord_100${i}`)),
-    ),
+  await supportAgent(
+    { userId: 'u_42', budgets: { steps: 3 } },
+    Array.from({ length: 10 }, (_, i) => lookup(`ord_100${i}`)),
   ),
 );
 
 heading(6, 'The kill switch: runs of a killed user stop, new ones are refused until revived');
 await warden.kill({ userId: 'u_13' }, { reason: 'fraud review' });
-show(await warden.run({ userId: 'u_13' }, (run) => supportAgent(run, [{ say: 'unreachable' }])));
+show(await supportAgent({ userId: 'u_13' }, [say('unreachable')]));
 await warden.revive({ userId: 'u_13' });
 
 const counts = new Map<string, number>();
@@ -148,8 +156,8 @@ function heading(n: number, title: string): void {
   console.log(`${n === 1 ? '' : '\n'}${n}. ${title}`);
 }
 
-function showToolCall(call: ToolCall, outcome: ToolOutcome): void {
-  const request = `${call.function.name} ${call.function.arguments}`;
+function showToolCall(call: ScriptedAgentToolCall, outcome: ToolOutcome): void {
+  const request = `${call.name} ${JSON.stringify(call.args)}`;
   if (outcome.ok) {
     console.log(`   ✓ ${request}`);
   } else {
@@ -158,7 +166,7 @@ function showToolCall(call: ToolCall, outcome: ToolOutcome): void {
   }
 }
 
-function show(result: RunResult<string>): void {
+function show(result: RunResult<string | undefined>): void {
   const u = result.usage;
   const usage =
     `${u.steps} model call${u.steps === 1 ? '' : 's'}, ${u.toolCalls} tool call${u.toolCalls === 1 ? '' : 's'}, ` +

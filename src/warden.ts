@@ -1,24 +1,24 @@
 import { context as otelContext, SpanKind, trace } from '@opentelemetry/api';
 import { ulid } from 'ulid';
-import { type ApproveResult, ApprovalService } from './approvals/service.js';
+import { ApprovalService, type ApproveResult } from './approvals/service.js';
+import { verifyToken } from './approvals/token.js';
 import { AuditEmitter } from './audit/emitter.js';
 import { scopesFor } from './budget/scoped.js';
-import { verifyToken } from './approvals/token.js';
 import { RunStop, WardenConfigError, WardenError } from './errors.js';
 import { systemClock } from './internal/clock.js';
 import { resolveOptions, type WardenOptions } from './options.js';
-import type { WardenCore } from './run/core.js';
 import { findCurrentRun, withCurrentRun } from './run/context.js';
+import type { WardenCore } from './run/core.js';
 import { RunImpl } from './run/run.js';
 import { resolveRunOptions } from './run/run-options.js';
 import type { PendingApproval, Run, RunOptions, RunResult } from './run/types.js';
-import { fail, type ToolOutcome } from './tools/outcome.js';
 import { memoryStore } from './store/memory-store.js';
 import { withStoreTimeout } from './store/with-timeout.js';
 import { ATTR, OPERATION, SPAN_EVENT } from './telemetry/attributes.js';
 import { startSpan } from './telemetry/span.js';
 import type { ToolCall } from './tools/call.js';
 import { type AnyTool, defineTool, type ToolContext, type ToolNameOf } from './tools/define-tool.js';
+import { fail, type ToolOutcome } from './tools/outcome.js';
 import { ToolRegistry } from './tools/registry.js';
 import { BreakerRegistry } from './tools/resilience/breakers.js';
 import { VERSION } from './version.js';
@@ -318,8 +318,11 @@ export function createWarden<const TTools extends readonly AnyTool[] = readonly 
       return resolved.tools as unknown as TTools;
     },
     withTools(mocks, withOptions) {
+      const sink = resolved.audit;
       return createWarden({
         ...options,
+        // The new warden shares this warden's audit sink but does not own it: closing it must not close the sink.
+        ...(sink ? { audit: { write: (event) => sink.write(event), content: sink.content === true } } : {}),
         tools: replaceExecutes(resolved.tools, mocks, withOptions),
       }) as unknown as Warden<TTools>;
     },
@@ -352,11 +355,17 @@ export function createWarden<const TTools extends readonly AnyTool[] = readonly 
       const keys = resolved.approvals.keys;
       if (!keys) return refuse('not_approved', 'approvals are not configured on this warden.');
       const verified = verifyToken(token, keys, clock.now());
-      if (!verified.ok) return refuse(verified.problem, 'the approval token is not valid; ask for approval again.');
+      if (!verified.ok)
+        return refuse(verified.problem, 'the approval token is not valid; ask for approval again.');
       const { pendingId, tool } = verified.claims;
       const record = await approvals.find(pendingId);
       if (!record) {
-        return refuse('not_approved', 'the approved action no longer exists; ask for approval again.', pendingId, tool);
+        return refuse(
+          'not_approved',
+          'the approved action no longer exists; ask for approval again.',
+          pendingId,
+          tool,
+        );
       }
       // The arguments as first sent (before schema transforms) go through the whole pipeline again.
       const result = await run(who, (r) =>

@@ -30,7 +30,22 @@ describe('public exports', () => {
   });
 
   it("'agent-warden/testing' exports exactly these runtime names", () => {
-    expect(Object.keys(testing).sort()).toEqual(['createManualClock', 'recordSpans']);
+    expect(Object.keys(testing).sort()).toEqual([
+      'UnexpectedModelCall',
+      'asOpenAIChatCompletion',
+      'asOpenAIResponse',
+      'createManualClock',
+      'diffRuns',
+      'mockTools',
+      'permanentError',
+      'recordRuns',
+      'recordSpans',
+      'replayRun',
+      'responseToTurn',
+      'runScriptedAgent',
+      'scriptedModel',
+      'transientError',
+    ]);
   });
 
   it('VERSION equals the version in package.json', () => {

@@ -97,7 +97,8 @@ function checkResult(value: unknown, path: string): MockResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new WardenConfigError({
       path,
-      message: 'expected { returns } | { throws } | { hangs: true } | { malformed: true } (with optional delayMs)',
+      message:
+        'expected { returns } | { throws } | { hangs: true } | { malformed: true } (with optional delayMs)',
     });
   }
   const spec = value as Record<string, unknown>;
@@ -121,11 +122,7 @@ function checkResult(value: unknown, path: string): MockResult {
       throw new WardenConfigError({ path: `${path}.${key}`, message: 'expected true or false' });
     }
   }
-  if (
-    spec.throws !== undefined &&
-    typeof spec.throws !== 'string' &&
-    !(spec.throws instanceof Error)
-  ) {
+  if (spec.throws !== undefined && typeof spec.throws !== 'string' && !(spec.throws instanceof Error)) {
     throw new WardenConfigError({
       path: `${path}.throws`,
       message: 'expected an Error or a message (see transientError() and permanentError())',
@@ -247,9 +244,10 @@ function ordinal(n: number): string {
  * const testWarden = warden.withTools(mocks);
  * mocks.send_email.calls[0]?.args.to; // typed from send_email's input schema
  */
-export function mockTools<W extends Warden<any> = Warden, const S extends MockToolsSpec<W> = MockToolsSpec<W>>(
-  spec: S,
-): ToolMocks<W, S> {
+export function mockTools<
+  W extends Warden<any> = Warden,
+  const S extends MockToolsSpec<W> = MockToolsSpec<W>,
+>(spec: S): ToolMocks<W, S> {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
     throw new WardenConfigError({
       path: 'mockTools(spec)',
@@ -285,7 +283,10 @@ export type HttpError = Error & { readonly status: number };
  * default (or 408, 425, 429, any 5xx). Read tools retry it (`retry.retries`, default 2).
  * @example mockTools({ search_docs: [{ throws: transientError(503) }, { returns: { hits: [] } }] })
  */
-export function transientError(status = 503, message = `HTTP ${status}: the service is temporarily unavailable`): HttpError {
+export function transientError(
+  status = 503,
+  message = `HTTP ${status}: the service is temporarily unavailable`,
+): HttpError {
   checkStatus(status, true, 'transientError(status)');
   const error = new Error(message) as Error & { status: number };
   error.name = 'TransientError';
