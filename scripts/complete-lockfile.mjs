@@ -13,8 +13,32 @@ const path = new URL('../package-lock.json', import.meta.url);
 const lock = JSON.parse(readFileSync(path, 'utf8'));
 const packages = lock.packages;
 
-const OS = ['aix', 'android', 'darwin', 'freebsd', 'linux', 'netbsd', 'openbsd', 'openharmony', 'sunos', 'win32', 'wasi'];
-const CPU = ['arm64', 'arm', 'x64', 'ia32', 'ppc64', 's390x', 'mips64el', 'riscv64', 'loong64', 'loongarch64', 'wasm32'];
+const OS = [
+  'aix',
+  'android',
+  'darwin',
+  'freebsd',
+  'linux',
+  'netbsd',
+  'openbsd',
+  'openharmony',
+  'sunos',
+  'win32',
+  'wasi',
+];
+const CPU = [
+  'arm64',
+  'arm',
+  'x64',
+  'ia32',
+  'ppc64',
+  's390x',
+  'mips64el',
+  'riscv64',
+  'loong64',
+  'loongarch64',
+  'wasm32',
+];
 
 /** os / cpu / libc from a platform package name such as `@esbuild/linux-x64` or `cli-linux-arm64-musl`. */
 function platformOf(name) {
@@ -23,7 +47,8 @@ function platformOf(name) {
   const os = parts.find((p) => OS.includes(p));
   let cpu = parts.find((p) => CPU.includes(p));
   if (!cpu && parts.includes('arm')) cpu = 'arm';
-  if (base.includes('arm-eabi') || base.includes('arm-gnueabihf') || base.includes('arm-musleabihf')) cpu = 'arm';
+  if (base.includes('arm-eabi') || base.includes('arm-gnueabihf') || base.includes('arm-musleabihf'))
+    cpu = 'arm';
   const entry = {};
   if (os) entry.os = [os === 'openharmony' ? 'openharmony' : os];
   if (cpu) entry.cpu = [cpu === 'loongarch64' ? 'loong64' : cpu];

@@ -28,7 +28,6 @@ export type KillScope = 'global' | { tenantId: string } | { userId: string } | {
 
 /** A replacement for one tool's `execute` (what the testing kit's mocks provide). */
 export interface ToolExecuteOverride {
-  // biome-ignore lint/suspicious/noExplicitAny: a replacement receives the tool's own argument type
   execute: (args: any, ctx: ToolContext) => unknown;
 }
 

@@ -1,8 +1,8 @@
 import { context as otelContext, SpanKind } from '@opentelemetry/api';
-import { WardenConfigError } from '../errors.js';
 import { computeCostUsd, findPrice, type ModelPrice } from '../budget/pricing.js';
 import type { Amounts } from '../budget/scoped.js';
 import { extractResponseInfo, extractUsage, type ModelUsage, normalizeUsage } from '../budget/usage.js';
+import { WardenConfigError } from '../errors.js';
 import { raceAbort } from '../internal/abort.js';
 import { ATTR, OPERATION } from '../telemetry/attributes.js';
 import { errorTypeOf, type SpanHandle, startSpan } from '../telemetry/span.js';

@@ -1,7 +1,7 @@
-import type { BudgetDimension, BudgetScope, StopDetails } from '../errors.js';
-import { RunStop } from '../errors.js';
 import type { EventIdentity } from '../audit/emitter.js';
 import { type Amounts, type ScopedDimension, ScopedLedger, type ScopeRef } from '../budget/scoped.js';
+import type { BudgetDimension, BudgetScope, StopDetails } from '../errors.js';
+import { RunStop } from '../errors.js';
 import type { ResolvedRunBudget } from '../options.js';
 import { ATTR, SPAN_EVENT } from '../telemetry/attributes.js';
 import type { SpanHandle } from '../telemetry/span.js';

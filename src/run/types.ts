@@ -1,5 +1,5 @@
-import type { RunStopInfo } from '../errors.js';
 import type { ModelUsage } from '../budget/usage.js';
+import type { RunStopInfo } from '../errors.js';
 import type { RunBudget } from '../options.js';
 import type { ToolOutcome } from '../tools/outcome.js';
 

@@ -107,7 +107,6 @@ export type Tool<
 };
 
 /** Any tool, whatever its argument and result types. */
-// biome-ignore lint/suspicious/noExplicitAny: a registry holds tools of every type
 export type AnyTool = Tool<any, any, string>;
 
 /** The names of a list of tools, as a union of literals. */

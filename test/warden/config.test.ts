@@ -133,7 +133,10 @@ describe('createWarden option validation', () => {
       createWarden({
         tools: [tool('pay', { approval: 'confirm' })],
         approvals: {
-          secret: { current: { id: 'k2', secret: SECRET }, previous: [{ id: 'k1', secret: `${SECRET}-old` }] },
+          secret: {
+            current: { id: 'k2', secret: SECRET },
+            previous: [{ id: 'k1', secret: `${SECRET}-old` }],
+          },
         },
       }),
     ).not.toThrow();

@@ -1,5 +1,5 @@
-import type { PipelineStep } from '../call.js';
 import { argsHashOf } from '../args-hash.js';
+import type { PipelineStep } from '../call.js';
 import { fail } from '../outcome.js';
 
 /** 9. Write tools: the intent reaches the audit sink before `execute`, or the tool does not run. */

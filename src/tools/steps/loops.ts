@@ -1,8 +1,8 @@
 import { canonicalJson } from '../../internal/canonical-json.js';
 import { sha256Hex } from '../../internal/hash.js';
 import { ATTR, SPAN_EVENT } from '../../telemetry/attributes.js';
-import type { PipelineStep, ToolCall } from '../call.js';
 import { argsHashOf } from '../args-hash.js';
+import type { PipelineStep, ToolCall } from '../call.js';
 
 interface LoopState {
   signature: string | null;

@@ -1,6 +1,6 @@
 import { ATTR, SPAN_EVENT } from '../../telemetry/attributes.js';
-import { fail, type ToolOutcome } from '../outcome.js';
 import type { ToolCall } from '../call.js';
+import { fail, type ToolOutcome } from '../outcome.js';
 
 /**
  * The outcome of a store operation that failed during a tool call: write

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
+import type { PipelineStep, ToolCall } from '../call.js';
 import type { RuleContext, RuleIssue, RuleResult } from '../define-tool.js';
 import { fail } from '../outcome.js';
-import type { PipelineStep, ToolCall } from '../call.js';
 
 type Parsed = { ok: true; value: Record<string, unknown> } | { ok: false; message: string };
 
