@@ -50,9 +50,9 @@ export interface RedactContext {
 export interface TelemetryOptions {
   /** @default trace.getTracer('agent-warden', VERSION) */
   tracer?: Tracer;
-  /** Record tool arguments and model input on spans (after `redact`). @default false */
+  /** Record tool arguments on tool spans (`gen_ai.tool.call.arguments`, after `redact`). Model messages are never recorded. @default false */
   recordInputs?: boolean;
-  /** Record tool results and model output on spans (after `redact`). @default false */
+  /** Record tool results on tool spans (`gen_ai.tool.call.result`, after `redact`). Model messages are never recorded. @default false */
   recordOutputs?: boolean;
   /** Called on every recorded value; return what may be recorded. @default identity */
   redact?: (value: unknown, context: RedactContext) => unknown;

@@ -357,7 +357,14 @@ export function createWarden<const TTools extends readonly AnyTool[] = readonly 
       if (!verified.ok)
         return refuse(verified.problem, 'the approval token is not valid; ask for approval again.');
       const { pendingId, tool } = verified.claims;
-      const record = await approvals.find(pendingId);
+      let record: Awaited<ReturnType<typeof approvals.find>>;
+      try {
+        record = await approvals.find(pendingId);
+      } catch {
+        return fail('store_unavailable', 'the approval could not be read from the store; try again later.', callId, {
+          operation: 'approval',
+        });
+      }
       if (!record) {
         return refuse(
           'not_approved',

@@ -17,7 +17,7 @@ export function backoffDelay(
 
 /**
  * Wait `ms` on the clock: a clock with its own `sleep` (the manual clock)
- * advances instantly; otherwise a real, unref'd timer. Rejects with the
+ * advances instantly; otherwise a real timer (kept referenced: the run waits on it). Rejects with the
  * signal's reason as soon as `signal` aborts.
  */
 export function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
