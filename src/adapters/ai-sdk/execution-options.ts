@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ToolExecutionOptions } from 'ai';
+import { linkSignals } from '../shared/signals.js';
 
 /** What the AI SDK handed the guarded tool's `execute`, for the original tool's `execute`. */
 export type AiSdkExecutionOptions = ToolExecutionOptions<unknown>;
@@ -22,11 +23,7 @@ export function withExecutionOptions<T>(options: AiSdkExecutionOptions, fn: () =
 export function executionOptionsFor(callId: string, signal?: AbortSignal): AiSdkExecutionOptions {
   const outer = storage.getStore();
   if (outer && outer.toolCallId === callId) {
-    const abortSignal =
-      signal && outer.abortSignal
-        ? AbortSignal.any([signal, outer.abortSignal])
-        : (signal ?? outer.abortSignal);
-    return { ...outer, abortSignal };
+    return { ...outer, abortSignal: linkSignals(signal, outer.abortSignal) };
   }
   return { toolCallId: callId, messages: [], abortSignal: signal, context: undefined };
 }

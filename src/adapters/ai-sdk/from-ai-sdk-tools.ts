@@ -1,30 +1,17 @@
 import type { FlexibleSchema, InferToolInput, InferToolOutput, ToolSet } from 'ai';
 import type { z } from 'zod';
-import { WardenConfigError } from '../../errors.js';
-import { type ApprovalLevel, defineTool, type Tool, type ToolDefinition } from '../../tools/define-tool.js';
+import { type ApprovalLevel, type Tool, type ToolDefinition, WardenConfigError } from '../../index.js';
+import { defineFrameworkTool } from '../shared/framework-tool.js';
+import { checkOverrides, type GuardOverrides } from '../shared/overrides.js';
 import { executionOptionsFor } from './execution-options.js';
 import { zodInputOf } from './input-schema.js';
 import { withOrigin } from './origin.js';
 
-/** The guard options `overrides` may set on a tool; everything else comes from the AI SDK tool. */
-export const GUARD_OPTIONS = Object.freeze([
-  'effect',
-  'approval',
-  'rules',
-  'timeoutMs',
-  'retry',
-  'breaker',
-  'idempotency',
-  'output',
-  'summarize',
-  'fallback',
-] as const);
-
-/** Guard options for one tool, typed by the tool's input and output. See `defineTool`. */
-export type AiSdkToolGuards<Args = any, Output = any> = Pick<
-  ToolDefinition<z.ZodType<Args>, Output>,
-  (typeof GUARD_OPTIONS)[number]
->;
+/**
+ * Guard options for one tool, typed by the tool's input and output; everything else comes from the
+ * AI SDK tool. See `defineTool`.
+ */
+export type AiSdkToolGuards<Args = any, Output = any> = GuardOverrides<Args, Output>;
 
 /** Guard options by tool name; only names of the tool set are accepted. */
 export type AiSdkToolOverrides<TOOLS extends ToolSet> = {
@@ -56,43 +43,6 @@ async function finalValue(result: unknown): Promise<unknown> {
   return last;
 }
 
-function checkOverrides(toolSet: ToolSet, overrides: unknown): Record<string, Record<string, unknown>> {
-  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
-    throw new WardenConfigError({
-      path: 'fromAiSdkTools(overrides)',
-      message: 'expected { [toolName]: { effect?, approval?, rules?, ... } }',
-    });
-  }
-  const names = Object.keys(toolSet);
-  const unknown = Object.keys(overrides).filter((name) => !Object.hasOwn(toolSet, name));
-  if (unknown.length > 0) {
-    throw new WardenConfigError({
-      path: `fromAiSdkTools(overrides).${unknown[0]}`,
-      message:
-        `${unknown.map((name) => `'${name}'`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in the tool set; ` +
-        `its tools are: ${names.join(', ') || '(none)'}`,
-    });
-  }
-  for (const [name, guards] of Object.entries(overrides)) {
-    if (guards === undefined) continue;
-    if (typeof guards !== 'object' || guards === null || Array.isArray(guards)) {
-      throw new WardenConfigError({
-        path: `fromAiSdkTools(overrides).${name}`,
-        message: `expected an object with some of: ${GUARD_OPTIONS.join(', ')}`,
-      });
-    }
-    for (const key of Object.keys(guards)) {
-      if (!(GUARD_OPTIONS as readonly string[]).includes(key)) {
-        throw new WardenConfigError({
-          path: `fromAiSdkTools(overrides).${name}.${key}`,
-          message: `not a guard option; accepted: ${GUARD_OPTIONS.join(', ')}`,
-        });
-      }
-    }
-  }
-  return overrides as Record<string, Record<string, unknown>>;
-}
-
 /** The AI SDK's deprecated tool-level `needsApproval`, as the warden's `approval` (fail closed: kept). */
 function approvalOf(tool: AnyAiSdkTool): ToolDefinition['approval'] | undefined {
   const needs = tool.needsApproval;
@@ -105,7 +55,7 @@ function approvalOf(tool: AnyAiSdkTool): ToolDefinition['approval'] | undefined 
   };
 }
 
-function convert(name: string, tool: AnyAiSdkTool, guards: Record<string, unknown> | undefined) {
+function convert(name: string, tool: AnyAiSdkTool, guards: AiSdkToolGuards | undefined) {
   const at = `fromAiSdkTools(toolSet).${name}`;
   if (typeof tool !== 'object' || tool === null) {
     throw new WardenConfigError({ path: at, message: 'expected an AI SDK tool, e.g. tool({ ... })' });
@@ -137,13 +87,12 @@ function convert(name: string, tool: AnyAiSdkTool, guards: Record<string, unknow
     });
   }
   const approval = approvalOf(tool);
-  const definition = withOrigin(
+  const base = withOrigin(
     {
       name,
       description: tool.description ?? '',
       input: zodInputOf(inputSchema),
       ...(approval ? { approval } : {}),
-      ...guards,
       execute: async (args: unknown, ctx: { callId: string; signal: AbortSignal }) =>
         finalValue(await execute(args, executionOptionsFor(ctx.callId, ctx.signal))),
     },
@@ -155,7 +104,7 @@ function convert(name: string, tool: AnyAiSdkTool, guards: Record<string, unknow
       ...(tool.metadata !== undefined ? { metadata: tool.metadata } : {}),
     },
   );
-  return defineTool(definition as ToolDefinition & { name: string });
+  return defineFrameworkTool(base, guards, 'fromAiSdkTools(toolSet)');
 }
 
 /**
@@ -191,8 +140,12 @@ export function fromAiSdkTools<TOOLS extends ToolSet>(
       message: 'expected an AI SDK ToolSet: { [name]: tool({ description, inputSchema, execute }) }',
     });
   }
-  const guards = checkOverrides(toolSet, overrides);
+  const guards = checkOverrides<AiSdkToolGuards>(
+    overrides,
+    Object.keys(toolSet),
+    'fromAiSdkTools(overrides)',
+  );
   return Object.entries(toolSet).map(([name, tool]) =>
-    convert(name, tool, Object.hasOwn(guards, name) ? guards[name] : undefined),
+    convert(name, tool, guards.get(name)),
   ) as unknown as AiSdkWardenTools<TOOLS>;
 }

@@ -1,10 +1,8 @@
 import { context as otelContext } from '@opentelemetry/api';
 import type { LanguageModelMiddleware } from 'ai';
-import { extractUsage } from '../../budget/usage.js';
-import { raceAbort } from '../../internal/abort.js';
-import type { RunImpl } from '../../run/run.js';
-import type { ModelSpec } from '../../run/types.js';
-import { beginGuardedModelCall, type ModelCallHandle } from './guarded-run.js';
+import { extractUsage, type ModelSpec } from '../../index.js';
+import { type RunImpl, raceAbort } from '../shared/internal.js';
+import { beginGuardedModelCall, type ModelCallHandle } from '../shared/model-call.js';
 
 type WrapStream = NonNullable<LanguageModelMiddleware['wrapStream']>;
 /** A provider's `doStream` result (LanguageModelV4StreamResult). */

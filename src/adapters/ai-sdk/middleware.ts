@@ -1,8 +1,7 @@
 import type { LanguageModelMiddleware } from 'ai';
-import { WardenConfigError } from '../../errors.js';
-import { currentRun } from '../../run/context.js';
-import type { ModelSpec } from '../../run/types.js';
-import { currentRunImpl } from './guarded-run.js';
+import { currentRun, type ModelSpec, WardenConfigError } from '../../index.js';
+import { currentRunImpl } from '../shared/model-call.js';
+import { linkSignals } from '../shared/signals.js';
 import { meteredStream } from './metered-stream.js';
 
 /** Options of `wardenMiddleware`. All optional. */
@@ -60,11 +59,6 @@ function checkOptions(options: unknown): WardenMiddlewareOptions {
   return o as WardenMiddlewareOptions;
 }
 
-/** Links the run's signal into the call's, so a stopped or killed run aborts the provider request. */
-function linkSignals(callSignal: AbortSignal | undefined, runSignal: AbortSignal): AbortSignal {
-  return callSignal ? AbortSignal.any([callSignal, runSignal]) : runSignal;
-}
-
 /**
  * A language-model middleware that routes every model call of `generateText` / `streamText` (and
  * agents) through the current run: before the call, kill / abort / step / token / cost / duration
@@ -97,13 +91,14 @@ export function wardenMiddleware(options: WardenMiddlewareOptions = {}): Languag
     specificationVersion: 'v4',
     async transformParams({ params }) {
       const run = currentRun();
+      // The run's signal in the call's: a stopped or killed run aborts the provider request.
       return { ...params, abortSignal: linkSignals(params.abortSignal, run.signal) };
     },
     wrapGenerate({ doGenerate, model }) {
       return currentRun().model(specOf(model), () => Promise.resolve(doGenerate()));
     },
     wrapStream({ doStream, model }) {
-      return meteredStream(currentRunImpl(), specOf(model), doStream);
+      return meteredStream(currentRunImpl('wardenMiddleware().wrapStream'), specOf(model), doStream);
     },
   };
 }

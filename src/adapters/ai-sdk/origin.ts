@@ -1,5 +1,5 @@
 import type { Tool as AiSdkTool, FlexibleSchema } from 'ai';
-import type { AnyTool } from '../../tools/define-tool.js';
+import type { AnyTool } from '../../index.js';
 
 const ORIGIN = Symbol.for('agent-warden.ai-sdk.origin');
 

@@ -1,7 +1,5 @@
 import type { Tool as AiSdkTool, ToolExecutionOptions } from 'ai';
-import { currentRun } from '../../run/context.js';
-import type { AnyTool, ToolNameOf } from '../../tools/define-tool.js';
-import type { Warden } from '../../warden.js';
+import { type AnyTool, currentRun, type ToolNameOf, type Warden } from '../../index.js';
 import { withExecutionOptions } from './execution-options.js';
 import { modelFacingSchema } from './input-schema.js';
 import { originOf } from './origin.js';

@@ -2,11 +2,8 @@ import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import type { Serialized } from '@langchain/core/load/serializable';
 import type { BaseMessage } from '@langchain/core/messages';
 import type { LLMResult } from '@langchain/core/outputs';
-import { WardenError } from '../../errors.js';
-import { currentRun } from '../../run/context.js';
-import { beginModelCall, type ModelCallHandle } from '../../run/model-call.js';
-import { RunImpl } from '../../run/run.js';
-import type { ModelSpec, Run } from '../../run/types.js';
+import { currentRun, type ModelSpec, type Run } from '../../index.js';
+import { beginGuardedModelCall, type ModelCallHandle, runImplOf } from '../shared/model-call.js';
 import { detectModelSpec, type LangChainModelCallInfo } from './model-spec.js';
 import { usageOfResult } from './usage.js';
 
@@ -101,17 +98,11 @@ export class WardenCallbackHandler extends BaseCallbackHandler {
   }
 
   async #start(runId: string, info: LangChainModelCallInfo): Promise<void> {
-    const run = this.#options.run ?? currentRun();
-    if (!(run instanceof RunImpl)) {
-      throw new WardenError({
-        code: 'no_current_run',
-        message: 'wardenCallbacks({ run }) needs the run object that warden.run() passed to your function',
-      });
-    }
+    const run = runImplOf(this.#options.run ?? currentRun(), 'wardenCallbacks');
     const detected = detectModelSpec(info);
     const spec = this.#options.spec ? this.#options.spec(detected, info) : detected;
     // Throws the RunStop when the run must end; LangChain rethrows it and the model is not called.
-    const handle = await beginModelCall(run, spec, { precheck: true });
+    const handle = await beginGuardedModelCall(run, spec);
     this.#calls.set(runId, handle);
   }
 

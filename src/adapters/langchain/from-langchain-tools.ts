@@ -1,8 +1,8 @@
 import type { StructuredToolInterface } from '@langchain/core/tools';
-import { z } from 'zod';
-import { WardenConfigError } from '../../errors.js';
-import { checkToolDefinition, defineTool, type Tool } from '../../tools/define-tool.js';
-import { checkOverrides, type LangChainToolOverride } from './overrides.js';
+import type { z } from 'zod';
+import { type Tool, WardenConfigError } from '../../index.js';
+import { defineFrameworkTool, zodFromJsonSchema } from '../shared/framework-tool.js';
+import { checkOverrides, type GuardOverrides } from '../shared/overrides.js';
 
 /** The zod schema type of a LangChain tool (`z.ZodType` when it is not a zod 4 schema). */
 type SchemaOf<T> = T extends { schema: infer S } ? (S extends z.ZodType ? S : z.ZodType) : z.ZodType;
@@ -16,6 +16,13 @@ type ArgsOf<T> = T extends { schema: infer S }
 
 /** The literal name of a LangChain tool (`string` when it is not a literal). */
 type NameOf<T> = T extends { name: infer N extends string } ? N : string;
+
+/**
+ * Guard options added to an existing LangChain tool: `effect`, `approval`, `rules`, `timeoutMs`,
+ * `retry`, `breaker`, `idempotency`, `output`, `summarize`, `fallback` — with the defaults of
+ * `defineTool` (notably `effect: 'write'`) for anything left out. `Args` is the tool's parsed input.
+ */
+export type LangChainToolOverride<Args = Record<string, unknown>> = GuardOverrides<Args, unknown>;
 
 /** The warden tool made from a LangChain tool. */
 export type FromLangChainTool<T> = Tool<SchemaOf<T>, unknown, NameOf<T>>;
@@ -40,15 +47,7 @@ function inputSchemaOf(tool: StructuredToolInterface, path: string): z.ZodType {
   const schema: unknown = tool.schema;
   if (isZodSchema(schema)) return schema;
   if (typeof schema === 'object' && schema !== null && !Array.isArray(schema)) {
-    try {
-      return z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
-    } catch (error) {
-      throw new WardenConfigError({
-        path: `${path}.schema`,
-        message: `the tool's JSON Schema could not be turned into a zod schema (${(error as Error).message}); give the tool a zod schema`,
-        cause: error,
-      });
-    }
+    return zodFromJsonSchema(schema, `${path}.schema`, 'give the tool a zod schema');
   }
   throw new WardenConfigError({
     path: `${path}.schema`,
@@ -100,15 +99,16 @@ export function fromLangChainTools<const TTools extends readonly StructuredToolI
         message: 'expected a LangChain tool (tool() or a StructuredTool)',
       });
     }
-    const definition = {
-      ...(Object.hasOwn(byName, tool.name) ? byName[tool.name] : {}),
-      name: tool.name,
-      description: typeof tool.description === 'string' ? tool.description : '',
-      input: inputSchemaOf(tool, path),
-      execute: (args: unknown, ctx: { signal: AbortSignal }) =>
-        tool.invoke(args as never, { signal: ctx.signal }),
-    };
-    checkToolDefinition(definition, path);
-    return defineTool(definition);
+    return defineFrameworkTool(
+      {
+        name: tool.name,
+        description: typeof tool.description === 'string' ? tool.description : '',
+        input: inputSchemaOf(tool, path),
+        execute: (args: unknown, ctx: { signal: AbortSignal }) =>
+          tool.invoke(args as never, { signal: ctx.signal }),
+      },
+      byName.get(tool.name),
+      path,
+    );
   }) as { -readonly [K in keyof TTools]: FromLangChainTool<TTools[K]> };
 }

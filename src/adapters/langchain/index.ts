@@ -22,9 +22,9 @@ export {
 export {
   type FromLangChainTool,
   fromLangChainTools,
+  type LangChainToolOverride,
   type LangChainToolOverrides,
 } from './from-langchain-tools.js';
 export type { LangChainModelCallInfo } from './model-spec.js';
-export type { LangChainToolOverride } from './overrides.js';
 export { type WardenRunConfig, wardenRunConfig } from './run-config.js';
 export { toLangChainTools, WardenLangChainTool, type WardenToolResult } from './to-langchain-tools.js';

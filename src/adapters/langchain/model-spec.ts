@@ -1,4 +1,4 @@
-import type { ModelSpec } from '../../run/types.js';
+import type { ModelSpec } from '../../index.js';
 
 /** What a LangChain callback knows about a model call when it starts. */
 export interface LangChainModelCallInfo {

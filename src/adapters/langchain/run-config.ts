@@ -1,5 +1,4 @@
-import { currentRun } from '../../run/context.js';
-import type { Run } from '../../run/types.js';
+import { currentRun, type Run } from '../../index.js';
 import { type WardenCallbackHandler, type WardenCallbacksOptions, wardenCallbacks } from './callbacks.js';
 
 /** The part of a LangChain `RunnableConfig` that ties a graph or chain to a warden run. */

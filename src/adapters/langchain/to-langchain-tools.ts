@@ -8,10 +8,7 @@ import {
   type ToolRunnableConfig,
 } from '@langchain/core/tools';
 import type { z } from 'zod';
-import { currentRun } from '../../run/context.js';
-import type { AnyTool } from '../../tools/define-tool.js';
-import type { ToolOutcome } from '../../tools/outcome.js';
-import type { Warden } from '../../warden.js';
+import { type AnyTool, currentRun, type ToolOutcome, type Warden } from '../../index.js';
 
 /** What a guarded LangChain tool returns: the `forModel()` text, or a `ToolMessage` when a tool call id is known. */
 export type WardenToolResult = string | ToolMessage;

@@ -1,5 +1,5 @@
 import type { LLMResult } from '@langchain/core/outputs';
-import { extractUsage, type ModelUsage } from '../../budget/usage.js';
+import { extractUsage, type ModelUsage } from '../../index.js';
 
 /**
  * The token usage of one LangChain model call, from the `LLMResult` its callbacks receive.

@@ -1,34 +1,22 @@
 import { type Tool as AgentsTool, type FunctionTool, RunContext } from '@openai/agents';
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
   type AnyTool,
   type ApprovalLevel,
-  defineTool,
   type RuleContext,
   type ToolDefinition,
   WardenConfigError,
 } from '../../index.js';
+import { defineFrameworkTool, zodFromJsonSchema } from '../shared/framework-tool.js';
+import { checkOverrides, type GuardOverrides } from '../shared/overrides.js';
+import { linkSignals } from '../shared/signals.js';
 import { currentInvocation } from './invocation.js';
 
 type Args = Record<string, any>;
 type Definition = ToolDefinition<z.ZodType<Args>, unknown>;
 
 /** Guard options added to an Agents SDK tool by {@link fromAgentsTools}. */
-export type AgentsToolOverride = Partial<
-  Pick<
-    Definition,
-    | 'effect'
-    | 'approval'
-    | 'rules'
-    | 'timeoutMs'
-    | 'retry'
-    | 'breaker'
-    | 'idempotency'
-    | 'output'
-    | 'summarize'
-    | 'fallback'
-  >
-> & {
+export type AgentsToolOverride = GuardOverrides<Args, unknown> & {
   /**
    * The zod schema the warden validates arguments with. The SDK's `FunctionTool` keeps only the JSON
    * Schema of its parameters, so by default the warden validates against a zod schema built from it
@@ -40,20 +28,6 @@ export type AgentsToolOverride = Partial<
 
 /** Guard options by tool name. */
 export type AgentsToolOverrides = Readonly<Record<string, AgentsToolOverride>>;
-
-const OVERRIDE_KEYS = new Set([
-  'input',
-  'effect',
-  'approval',
-  'rules',
-  'timeoutMs',
-  'retry',
-  'breaker',
-  'idempotency',
-  'output',
-  'summarize',
-  'fallback',
-]);
 
 type AnyFunctionTool = FunctionTool<any, any, any>;
 
@@ -93,12 +67,6 @@ export async function fromAgentsTools(
   if (!Array.isArray(tools)) {
     throw new WardenConfigError({ path: `${fn}(tools)`, message: 'expected an array of Agents SDK tools' });
   }
-  if (typeof overrides !== 'object' || overrides === null) {
-    throw new WardenConfigError({
-      path: `${fn}(overrides)`,
-      message: 'expected { [toolName]: guard options }',
-    });
-  }
   const functionTools = tools.map((t, i): AnyFunctionTool => {
     if (t?.type !== 'function' || typeof (t as AnyFunctionTool).invoke !== 'function') {
       throw new WardenConfigError({
@@ -110,68 +78,34 @@ export async function fromAgentsTools(
     }
     return t as AnyFunctionTool;
   });
-  checkOverrides(functionTools, overrides, fn);
+  const byName = checkOverrides<AgentsToolOverride>(
+    overrides,
+    functionTools.map((t) => t.name),
+    `${fn}(overrides)`,
+    ['input'],
+  );
   return Promise.all(
-    functionTools.map(async (t) => {
-      const own = Object.hasOwn(overrides, t.name) ? overrides[t.name] : undefined;
-      const { input: inputOverride, approval: approvalOverride, ...guards } = own ?? {};
-      const input = inputOverride ?? zodFromParameters(t, fn);
-      return defineTool({
-        name: t.name,
-        description: t.description,
-        ...guards,
-        input,
-        approval: approvalOverride ?? (await approvalOf(t)),
-        execute: (args: Args, ctx) => invokeOriginal(t, args, ctx.signal),
-      } as ToolDefinition<z.ZodType<Args>, unknown> & { name: string });
+    functionTools.map(async (t, i) => {
+      const { input, approval, ...guards } = byName.get(t.name) ?? {};
+      return defineFrameworkTool(
+        {
+          name: t.name,
+          description: t.description,
+          input:
+            input ??
+            zodFromJsonSchema(
+              t.parameters,
+              `${fn}(overrides).${t.name}.input`,
+              'pass the original zod schema as overrides.input',
+            ),
+          approval: approval ?? (await approvalOf(t)),
+          execute: (args: Args, ctx) => invokeOriginal(t, args, ctx.signal),
+        },
+        guards,
+        `${fn}(tools)[${i}]`,
+      );
     }),
   );
-}
-
-function checkOverrides(tools: readonly AnyFunctionTool[], overrides: AgentsToolOverrides, fn: string): void {
-  const names = new Set(tools.map((t) => t.name));
-  const unknown = Object.keys(overrides).filter((name) => !names.has(name));
-  if (unknown.length > 0) {
-    throw new WardenConfigError({
-      path: `${fn}(overrides)`,
-      message:
-        `${unknown.map((n) => `'${n}'`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not among the tools; ` +
-        `the tools are: ${[...names].join(', ') || '(none)'}`,
-    });
-  }
-  for (const [name, options] of Object.entries(overrides)) {
-    if (typeof options !== 'object' || options === null) {
-      throw new WardenConfigError({
-        path: `${fn}(overrides).${name}`,
-        message: 'expected an object of guard options',
-      });
-    }
-    for (const key of Object.keys(options)) {
-      if (!OVERRIDE_KEYS.has(key)) {
-        throw new WardenConfigError({
-          path: `${fn}(overrides).${name}.${key}`,
-          message: `unknown option; expected one of ${[...OVERRIDE_KEYS].join(', ')}`,
-        });
-      }
-    }
-  }
-}
-
-/** A zod schema for the tool's JSON Schema parameters. */
-function zodFromParameters(t: AnyFunctionTool, fn: string): z.ZodType<Args> {
-  try {
-    return z.fromJSONSchema(
-      structuredClone(t.parameters) as Parameters<typeof z.fromJSONSchema>[0],
-    ) as z.ZodType<Args>;
-  } catch (error) {
-    throw new WardenConfigError({
-      path: `${fn}(overrides).${t.name}.input`,
-      message:
-        `the tool's JSON Schema could not be turned into a zod schema (${(error as Error).message}); ` +
-        'pass the original zod schema as overrides.input',
-      cause: error,
-    });
-  }
 }
 
 /** The warden's `approval` for the SDK tool's `needsApproval` policy. */
@@ -189,10 +123,9 @@ async function approvalOf(t: AnyFunctionTool): Promise<Definition['approval']> {
 /** Call the original tool with validated arguments, the SDK context when there is one, and the attempt's signal. */
 function invokeOriginal(t: AnyFunctionTool, args: Args, signal: AbortSignal): Promise<unknown> {
   const invocation = currentInvocation();
-  const sdkSignal = invocation?.details?.signal;
   const details = {
     ...(invocation?.details?.toolCall ? { toolCall: invocation.details.toolCall } : {}),
-    signal: sdkSignal ? AbortSignal.any([signal, sdkSignal]) : signal,
+    signal: linkSignals(signal, invocation?.details?.signal),
   };
   return t.invoke(invocation?.runContext ?? new RunContext(), JSON.stringify(args ?? {}), details as never);
 }

@@ -9,18 +9,10 @@ import {
   type StreamEvent,
 } from '@openai/agents';
 import { context as otelContext } from '@opentelemetry/api';
-import {
-  ATTR,
-  type ModelSpec,
-  RunStop,
-  type UsageInput,
-  WardenConfigError,
-  WardenError,
-} from '../../index.js';
-import { raceAbort } from '../../internal/abort.js';
-import { currentRun } from '../../run/context.js';
-import { beginModelCall, type ModelCallHandle } from '../../run/model-call.js';
-import { RunImpl } from '../../run/run.js';
+import { ATTR, type ModelSpec, RunStop, type UsageInput, WardenConfigError } from '../../index.js';
+import { type RunImpl, raceAbort } from '../shared/internal.js';
+import { beginGuardedModelCall, currentRunImpl, type ModelCallHandle } from '../shared/model-call.js';
+import { linkSignals } from '../shared/signals.js';
 import { agentsUsage } from './usage.js';
 
 /** Options of {@link wardenModel} and {@link wardenModelProvider}. */
@@ -44,21 +36,8 @@ export interface WardenModelOptions {
 
 const WRAPPED = Symbol.for('agent-warden.openai-agents.model');
 
-/** The run a model call belongs to, as the core's internal type. */
-function guardedRun(method: string): RunImpl {
-  const run = currentRun();
-  if (!(run instanceof RunImpl)) {
-    throw new WardenError({
-      code: 'no_current_run',
-      message: `wardenModel().${method}: the current run was not started by this copy of agent-warden`,
-    });
-  }
-  return run;
-}
-
 function withSignal(request: ModelRequest, run: RunImpl): ModelRequest {
-  const signal = request.signal ? AbortSignal.any([request.signal, run.signal]) : run.signal;
-  return { ...request, signal };
+  return { ...request, signal: linkSignals(request.signal, run.signal) };
 }
 
 /** A Model that counts every call against the current warden run (see {@link wardenModel}). */
@@ -79,8 +58,8 @@ class WardenModel implements Model {
   }
 
   async getResponse(request: ModelRequest): Promise<ModelResponse> {
-    const run = guardedRun('getResponse');
-    const handle = await beginModelCall(run, this.#spec, { precheck: true });
+    const run = currentRunImpl('wardenModel().getResponse');
+    const handle = await beginGuardedModelCall(run, this.#spec);
     let response: ModelResponse;
     let usage: UsageInput | null | undefined;
     try {
@@ -98,8 +77,8 @@ class WardenModel implements Model {
   }
 
   async *getStreamedResponse(request: ModelRequest): AsyncIterable<StreamEvent> {
-    const run = guardedRun('getStreamedResponse');
-    const handle = await beginModelCall(run, this.#spec, { precheck: true });
+    const run = currentRunImpl('wardenModel().getStreamedResponse');
+    const handle = await beginGuardedModelCall(run, this.#spec);
     let settled = false;
     let done = false;
     const iterator = otelContext

@@ -1,5 +1,6 @@
 import { tool as agentsTool, type FunctionTool, type RunContext, UserError } from '@openai/agents';
-import { type AnyTool, currentRun, type Warden, WardenConfigError } from '../../index.js';
+import { currentRun, type Warden } from '../../index.js';
+import { checkStrictOption, selectTools, strictModeError } from '../shared/offered-tools.js';
 import { type AgentsToolCallDetails, withInvocation } from './invocation.js';
 import { agentsParameters } from './parameters.js';
 
@@ -57,18 +58,10 @@ export function toAgentsTools<TContext = any>(
   options: AgentsToolsOptions = {},
 ): GuardedAgentsTool<TContext>[] {
   const fn = 'toAgentsTools';
-  const mode = options.strict ?? 'auto';
-  if (mode !== 'auto' && mode !== true && mode !== false) {
-    throw new WardenConfigError({ path: `${fn}.strict`, message: "expected 'auto', true or false" });
-  }
-  return selectTools(source, options.tools, fn).map((tool) => {
+  const mode = checkStrictOption(options.strict, fn);
+  return selectTools(source?.tools, options.tools, fn).map((tool) => {
     const { parameters, strictProblem } = agentsParameters(tool, fn);
-    if (mode === true && strictProblem) {
-      throw new WardenConfigError({
-        path: `${fn}.strict`,
-        message: `tool '${tool.name}' cannot use strict mode: ${strictProblem}`,
-      });
-    }
+    if (mode === true && strictProblem) throw strictModeError(fn, tool.name, strictProblem);
     const make = (strict: boolean): GuardedAgentsTool<TContext> =>
       agentsTool({
         name: tool.name,
@@ -87,13 +80,7 @@ export function toAgentsTools<TContext = any>(
       return make(true);
     } catch (error) {
       if (!(error instanceof UserError)) throw error;
-      if (mode === true) {
-        throw new WardenConfigError({
-          path: `${fn}.strict`,
-          message: `tool '${tool.name}' cannot use strict mode: ${error.message}`,
-          cause: error,
-        });
-      }
+      if (mode === true) throw strictModeError(fn, tool.name, error.message, error);
       return make(false);
     }
   });
@@ -112,30 +99,4 @@ async function callGuarded(
     run.tool(name, input, typeof callId === 'string' && callId.length > 0 ? { callId } : {}),
   );
   return outcome.ok ? outcome.value : outcome.forModel();
-}
-
-function selectTools(
-  source: AgentsToolSource,
-  names: readonly string[] | undefined,
-  fn: string,
-): readonly AnyTool[] {
-  const all: readonly AnyTool[] | undefined = source?.tools;
-  if (!Array.isArray(all)) {
-    throw new WardenConfigError({
-      path: `${fn}(warden)`,
-      message: 'expected a warden made with createWarden',
-    });
-  }
-  if (names === undefined) return all;
-  const byName = new Map(all.map((t) => [t.name, t]));
-  return names.map((name, i) => {
-    const tool = byName.get(name);
-    if (!tool) {
-      throw new WardenConfigError({
-        path: `${fn}.tools[${i}]`,
-        message: `'${name}' is not a tool of this warden; its tools are: ${[...byName.keys()].join(', ') || '(none)'}`,
-      });
-    }
-    return tool;
-  });
 }

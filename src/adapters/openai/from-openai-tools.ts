@@ -1,13 +1,9 @@
 import type OpenAI from 'openai';
-import { z } from 'zod';
-import {
-  type AnyTool,
-  defineTool,
-  type ToolContext,
-  type ToolDefinition,
-  WardenConfigError,
-} from '../../index.js';
-import { declareSchema, type JsonSchemaObject } from './json-schema.js';
+import { type AnyTool, type ToolContext, WardenConfigError } from '../../index.js';
+import { defineFrameworkTool, zodFromJsonSchema } from '../shared/framework-tool.js';
+import { checkOverrides, checkToolNames, type GuardOverrides } from '../shared/overrides.js';
+import type { JsonSchemaObject } from '../shared/strict-json-schema.js';
+import { declareSchema } from './json-schema.js';
 
 /** An OpenAI function tool as you already send it: the Chat Completions or the Responses shape. */
 export type OpenAIFunctionDefinition =
@@ -18,22 +14,7 @@ export type OpenAIFunctionDefinition =
 export type OpenAIToolHandler = (args: Record<string, any>, ctx: ToolContext) => unknown;
 
 /** Guard options added to a tool made from an OpenAI definition (see `defineTool`). */
-export type OpenAIToolOverrides = Partial<
-  Pick<ToolDefinition<z.ZodType<Record<string, any>>, any>, (typeof GUARD_OPTIONS)[number]>
->;
-
-const GUARD_OPTIONS = [
-  'effect',
-  'approval',
-  'rules',
-  'timeoutMs',
-  'retry',
-  'breaker',
-  'idempotency',
-  'output',
-  'summarize',
-  'fallback',
-] as const;
+export type OpenAIToolOverrides = GuardOverrides<Record<string, any>, any>;
 
 const FN = 'fromOpenAITools';
 
@@ -73,57 +54,6 @@ function readDefinition(tool: unknown, i: number): Definition {
   };
 }
 
-function checkNames(
-  what: 'handlers' | 'overrides',
-  map: Readonly<Record<string, unknown>>,
-  names: readonly string[],
-): void {
-  if (!isObject(map)) {
-    throw new WardenConfigError({ path: `${FN}(${what})`, message: 'expected an object keyed by tool name' });
-  }
-  const unknown = Object.keys(map).filter((name) => !names.includes(name));
-  if (unknown.length > 0) {
-    throw new WardenConfigError({
-      path: `${FN}(${what}).${unknown[0]}`,
-      message:
-        `${unknown.map((n) => `'${n}'`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not among the tools; ` +
-        `the tools are: ${names.join(', ') || '(none)'}`,
-    });
-  }
-}
-
-function checkOverride(name: string, value: unknown): OpenAIToolOverrides {
-  if (!isObject(value)) {
-    throw new WardenConfigError({
-      path: `${FN}(overrides).${name}`,
-      message: 'expected an object of guard options',
-    });
-  }
-  for (const key of Object.keys(value)) {
-    if (!(GUARD_OPTIONS as readonly string[]).includes(key)) {
-      throw new WardenConfigError({
-        path: `${FN}(overrides).${name}.${key}`,
-        message: `not a guard option; expected one of ${GUARD_OPTIONS.join(', ')}`,
-      });
-    }
-  }
-  return value as OpenAIToolOverrides;
-}
-
-function inputSchema(definition: Definition, i: number): z.ZodType<Record<string, any>> {
-  try {
-    return z.fromJSONSchema(definition.parameters as Parameters<typeof z.fromJSONSchema>[0]) as z.ZodType<
-      Record<string, any>
-    >;
-  } catch (error) {
-    throw new WardenConfigError({
-      path: `${FN}(tools)[${i}](${definition.name}).parameters`,
-      message: `the JSON Schema could not be turned into a validator (${(error as Error).message})`,
-      cause: error,
-    });
-  }
-}
-
 /**
  * Turn the OpenAI function tools you already have — the definitions you send in `tools` and the
  * functions that serve them — into warden tools, so a hand-written OpenAI loop keeps its tools and
@@ -158,10 +88,10 @@ export function fromOpenAITools(
   }
   const definitions = tools.map(readDefinition);
   const names = definitions.map((d) => d.name);
-  checkNames('handlers', handlers, names);
-  checkNames('overrides', overrides, names);
+  checkToolNames(handlers, names, `${FN}(handlers)`);
+  const byName = checkOverrides<OpenAIToolOverrides>(overrides, names, `${FN}(overrides)`);
   return definitions.map((definition, i) => {
-    const { name } = definition;
+    const { name, description, parameters } = definition;
     const handler = Object.hasOwn(handlers, name) ? handlers[name] : undefined;
     if (typeof handler !== 'function') {
       throw new WardenConfigError({
@@ -169,9 +99,12 @@ export function fromOpenAITools(
         message: `no handler for tool '${name}'; pass { ${name}: (args, ctx) => result }`,
       });
     }
-    const override = Object.hasOwn(overrides, name) ? checkOverride(name, overrides[name]) : {};
-    const input = inputSchema(definition, i);
-    declareSchema(input, definition.parameters, definition.strict);
-    return defineTool({ ...override, name, description: definition.description, input, execute: handler });
+    const input = zodFromJsonSchema(parameters, `${FN}(tools)[${i}](${name}).parameters`);
+    declareSchema(input, parameters, definition.strict);
+    return defineFrameworkTool(
+      { name, description, input, execute: handler },
+      byName.get(name),
+      `${FN}(tools)[${i}]`,
+    );
   });
 }

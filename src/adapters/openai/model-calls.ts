@@ -1,5 +1,6 @@
 import type OpenAI from 'openai';
 import { type ModelSpec, type Run, WardenConfigError } from '../../index.js';
+import { linkSignals } from '../shared/signals.js';
 import { assertRun } from './assert-run.js';
 
 type ChatParams = OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
@@ -71,8 +72,7 @@ function noStreaming(fn: string, params: { stream?: unknown; background?: unknow
 }
 
 function requestOptions(signal: AbortSignal, request: OpenAI.RequestOptions | undefined) {
-  const own = request?.signal;
-  return { ...request, signal: own ? AbortSignal.any([signal, own]) : signal };
+  return { ...request, signal: linkSignals(signal, request?.signal ?? undefined) };
 }
 
 /**

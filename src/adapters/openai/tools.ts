@@ -1,5 +1,6 @@
 import type OpenAI from 'openai';
-import { type AnyTool, type Warden, WardenConfigError } from '../../index.js';
+import type { Warden } from '../../index.js';
+import { checkStrictOption, selectTools, strictModeError } from '../shared/offered-tools.js';
 import { functionSchema } from './json-schema.js';
 
 /** Options of {@link toChatCompletionsTools} and {@link toResponsesTools}. */
@@ -33,41 +34,13 @@ interface Described {
 }
 
 function describeTools(source: ToolSource, options: OpenAIToolsOptions, fn: string): Described[] {
-  const all: readonly AnyTool[] = source?.tools ?? [];
-  if (!Array.isArray(all)) {
-    throw new WardenConfigError({
-      path: `${fn}(warden)`,
-      message: 'expected a warden made with createWarden',
-    });
-  }
-  const mode = options.strict ?? 'auto';
-  if (mode !== 'auto' && mode !== true && mode !== false) {
-    throw new WardenConfigError({ path: `${fn}.strict`, message: "expected 'auto', true or false" });
-  }
-  let selected: readonly AnyTool[] = all;
-  if (options.tools !== undefined) {
-    const byName = new Map(all.map((t) => [t.name, t]));
-    selected = options.tools.map((name, i) => {
-      const tool = byName.get(name);
-      if (!tool) {
-        throw new WardenConfigError({
-          path: `${fn}.tools[${i}]`,
-          message: `'${name}' is not a tool of this warden; its tools are: ${[...byName.keys()].join(', ') || '(none)'}`,
-        });
-      }
-      return tool;
-    });
-  }
+  const mode = checkStrictOption(options.strict, fn);
+  const selected = selectTools(source?.tools ?? [], options.tools, fn);
   return selected.map((tool) => {
     const schema = functionSchema(tool, fn);
     let strict: boolean;
     if (mode === true) {
-      if (schema.strictProblem) {
-        throw new WardenConfigError({
-          path: `${fn}.strict`,
-          message: `tool '${tool.name}' cannot use strict mode: ${schema.strictProblem}`,
-        });
-      }
+      if (schema.strictProblem) throw strictModeError(fn, tool.name, schema.strictProblem);
       strict = true;
     } else if (mode === false) {
       strict = false;

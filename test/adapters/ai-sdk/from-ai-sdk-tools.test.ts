@@ -254,7 +254,7 @@ describe('fromAiSdkTools', () => {
         fromAiSdkTools(toolSet, { get_wether: { effect: 'read' }, send_mail: { approval: 'confirm' } });
       expect(attempt).toThrow(WardenConfigError);
       expect(attempt).toThrow(
-        /'get_wether', 'send_mail' are not in the tool set; its tools are: get_weather, send_email/,
+        /fromAiSdkTools\(overrides\)\.get_wether: 'get_wether', 'send_mail' are not among the tools; the tools are: get_weather, send_email/,
       );
     });
 

@@ -85,7 +85,7 @@ describe('fromLangChainTools', () => {
       } as never);
     expect(call).toThrow(WardenConfigError);
     expect(call).toThrow(
-      "fromLangChainTools(overrides): no tool named 'lookup_ordr' in the tool list (tools: 'lookup_order')",
+      "fromLangChainTools(overrides).lookup_ordr: 'lookup_ordr' is not among the tools; the tools are: lookup_order",
     );
   });
 
