@@ -361,9 +361,14 @@ export function createWarden<const TTools extends readonly AnyTool[] = readonly 
       try {
         record = await approvals.find(pendingId);
       } catch {
-        return fail('store_unavailable', 'the approval could not be read from the store; try again later.', callId, {
-          operation: 'approval',
-        });
+        return fail(
+          'store_unavailable',
+          'the approval could not be read from the store; try again later.',
+          callId,
+          {
+            operation: 'approval',
+          },
+        );
       }
       if (!record) {
         return refuse(

@@ -1,7 +1,14 @@
 import type { BudgetDimension, BudgetScope } from '../errors.js';
 import { WardenConfigError } from '../errors.js';
 import type { ResolvedScopedBudget, ScopeName } from '../options.js';
-import type { BudgetItem, Store } from '../store/types.js';
+import type {
+  BudgetItem,
+  BudgetUsage,
+  ReserveRequest,
+  ReserveResult,
+  SettleRequest,
+  Store,
+} from '../store/types.js';
 import { windowBounds } from '../store/windows.js';
 
 /** Dimensions a scoped budget can limit. */
@@ -85,6 +92,26 @@ export interface Reservation {
   refs: ItemRef[];
 }
 
+/** A reservation to ask the store for, and the reservation it is once granted. */
+export interface ReservePlan {
+  request: ReserveRequest;
+  reservation: Reservation;
+}
+
+/** A settlement to send to the store, and how to read its answer. */
+export interface SettlePlan {
+  request: SettleRequest;
+  refs: ItemRef[];
+}
+
+/** A scoped budget's level after a settlement. */
+export interface BudgetLevel {
+  scope: BudgetScope;
+  dimension: ScopedDimension;
+  limit: number;
+  used: number;
+}
+
 /** Reserve and settle amounts against every scoped budget of one run. */
 export class ScopedLedger {
   readonly #store: Store;
@@ -116,57 +143,66 @@ export class ScopedLedger {
   }
 
   /**
-   * Reserve `amounts` (an amount of 0 still refuses a budget that is used up).
-   * Returns null when no scoped budget limits these dimensions.
+   * The store request that reserves `amounts` (an amount of 0 still refuses a budget that is used up).
+   * Null when no scoped budget limits these dimensions.
    */
-  async reserve(
-    reservationId: string,
-    amounts: Amounts,
-    leaseMs: number,
-  ): Promise<{ ok: true; reservation: Reservation | null } | { ok: false; refusal: Refusal }> {
+  plan(reservationId: string, amounts: Amounts, leaseMs: number): ReservePlan | null {
     const refs = this.#refs(Object.keys(amounts) as ScopedDimension[]);
-    if (refs.length === 0) return { ok: true, reservation: null };
+    if (refs.length === 0) return null;
     const items: BudgetItem[] = refs.map(({ scope, dimension }) => ({
       key: `${scope.key}:${dimension}`,
       window: scope.budget.window,
       limit: scope.budget[dimension] as number,
       amount: amounts[dimension] ?? 0,
     }));
-    const result = await this.#store.reserve({ reservationId, items, leaseMs });
-    if (result.ok) return { ok: true, reservation: { id: reservationId, refs } };
-    const ref = refs[result.index]!;
+    return { request: { reservationId, items, leaseMs }, reservation: { id: reservationId, refs } };
+  }
+
+  /** Which budget a refused reservation would have passed. */
+  refusal(plan: ReservePlan, result: Extract<ReserveResult, { ok: false }>): Refusal {
+    const ref = plan.reservation.refs[result.index]!;
     return {
-      ok: false,
-      refusal: {
-        scope: ref.scope.scope,
-        dimension: ref.dimension,
-        limit: result.limit,
-        used: result.used + result.reserved,
-      },
+      scope: ref.scope.scope,
+      dimension: ref.dimension,
+      limit: result.limit,
+      used: result.used + result.reserved,
     };
   }
 
-  /** Settle a reservation (or, with `reservation` null, add) with the actual amounts. */
-  async settle(
-    reservationId: string,
-    reservation: Reservation | null,
-    actual: Amounts,
-  ): Promise<Array<{ scope: BudgetScope; dimension: ScopedDimension; limit: number; used: number }>> {
+  /**
+   * The store request that settles a reservation (or, with `reservation` null, adds) with the actual
+   * amounts (missing dimensions count 0). Null when no scoped budget applies.
+   */
+  settlement(reservationId: string, reservation: Reservation | null, actual: Amounts): SettlePlan | null {
     const refs = reservation?.refs ?? this.#refs(Object.keys(actual) as ScopedDimension[]);
-    if (refs.length === 0) return [];
+    if (refs.length === 0) return null;
     const items = refs.map(({ scope, dimension }) => ({
       key: `${scope.key}:${dimension}`,
       window: scope.budget.window,
       amount: actual[dimension] ?? 0,
     }));
-    await this.#store.settle({ reservationId, items });
-    const usage = await this.#store.budgetUsage(items);
-    return refs.map((ref, i) => ({
+    return { request: { reservationId, items }, refs };
+  }
+
+  /** The budgets' levels from what the store answered to a settlement. */
+  levels(plan: SettlePlan, usage: BudgetUsage[]): BudgetLevel[] {
+    return plan.refs.map((ref, i) => ({
       scope: ref.scope.scope,
       dimension: ref.dimension,
       limit: ref.scope.budget[ref.dimension] as number,
       used: usage[i]?.used ?? 0,
     }));
+  }
+
+  /** Settle a reservation (or add) and return the budgets' levels afterwards (one store round trip). */
+  async settle(
+    reservationId: string,
+    reservation: Reservation | null,
+    actual: Amounts,
+  ): Promise<BudgetLevel[]> {
+    const plan = this.settlement(reservationId, reservation, actual);
+    if (!plan) return [];
+    return this.levels(plan, await this.#store.settle(plan.request));
   }
 
   /**

@@ -2,9 +2,12 @@ import type { Cluster, Redis } from 'ioredis';
 import { WardenConfigError } from '../errors.js';
 import { boundRecord, DEFAULT_MAX_RESULT_BYTES, maxResultBytesProblem } from '../store/result-size.js';
 import type {
+  AfterCallAnswers,
+  AfterCallRequest,
+  BeforeCallAnswers,
+  BeforeCallRequest,
   BudgetItem,
   BudgetUsage,
-  BudgetWindow,
   ClaimRequest,
   CompleteRequest,
   IdempotencyClaim,
@@ -17,8 +20,10 @@ import type {
   SlotRequest,
   Store,
 } from '../store/types.js';
+import { RedisBudgets } from './budgets.js';
+import { durationMs, encodeLimit, fenceText, parseRecord, toJson } from './codec.js';
 import { KeyLayout } from './keys.js';
-import { commandName, SCRIPTS, type ScriptName } from './scripts/index.js';
+import { type Part, Sender } from './sender.js';
 
 /** Options of {@link redisStore}. */
 export interface RedisStoreOptions {
@@ -49,27 +54,6 @@ export interface RedisStoreOptions {
   failOpen?: { reads?: boolean };
 }
 
-type ScriptFn = (numberOfKeys: number, ...args: string[]) => Promise<unknown>;
-
-const WINDOWS: ReadonlySet<string> = new Set<BudgetWindow>(['hour', 'day', 'week', 'month', 'total']);
-/** Reservation ids remembered in this process (to settle every counter they hold), at most. */
-const MAX_REMEMBERED = 10_000;
-
-/** One budget scope's part of a reserve, settle or usage request. */
-interface TagGroup {
-  tag: string;
-  /** Positions of the group's items in the request. */
-  indices: number[];
-  counters: string[];
-  windows: BudgetWindow[];
-}
-
-interface Remembered {
-  expiresAt: number;
-  /** Counter key → its window, for every counter the reservation holds. */
-  counters: Map<string, { tag: string; window: BudgetWindow }>;
-}
-
 /**
  * A {@link Store} on Redis (ioredis), for several processes or machines sharing budgets, kill flags,
  * idempotency keys, approvals and concurrency slots.
@@ -77,7 +61,8 @@ interface Remembered {
  * Every read-modify-write is one Lua script (`EVALSHA`, with `EVAL` when the server does not have it
  * yet: ioredis `defineCommand`), reading time from the server (`TIME`), with every key in `KEYS` under a
  * hash tag per scope, so it runs on Redis Cluster. Each method is one round trip; a budget request that
- * spans several scopes runs one script per scope, concurrently (see docs/redis.md).
+ * spans several scopes runs one script per scope, concurrently; `beforeCall` and `afterCall` send the
+ * scripts of several operations in one pipeline (see docs/redis.md).
  *
  * ```ts
  * import { Redis } from 'ioredis';
@@ -127,9 +112,8 @@ class RedisStore implements Store {
   readonly #client: Redis | Cluster;
   readonly #keys: KeyLayout;
   readonly #maxResultBytes: number;
-  readonly #scripts: Record<ScriptName, ScriptFn>;
-  /** Counters held by reservations made here, so `settle` can free all of them in one round trip. */
-  readonly #held = new Map<string, Remembered>();
+  readonly #sender: Sender;
+  readonly #budgets: RedisBudgets;
 
   constructor(
     client: Redis | Cluster,
@@ -141,167 +125,43 @@ class RedisStore implements Store {
     this.#keys = keys;
     this.#maxResultBytes = maxResultBytes;
     this.failOpen = failOpen ? { ...failOpen } : undefined;
-    const commands = client as unknown as Record<string, ScriptFn | undefined>;
-    const scripts = {} as Record<ScriptName, ScriptFn>;
-    for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
-      const command = commandName(name);
-      // Named after the script's hash: an existing command of that name is this very script.
-      if (typeof commands[command] !== 'function') client.defineCommand(command, { lua: SCRIPTS[name] });
-      scripts[name] = (...args) => (commands[command] as ScriptFn).apply(client, args);
-    }
-    this.#scripts = scripts;
+    this.#sender = new Sender(client);
+    this.#budgets = new RedisBudgets(this.#sender, keys);
   }
 
   /** Time comes from the Redis server, so the warden's clock is not used. */
   attach(): void {}
 
-  #run(name: ScriptName, keys: string[], args: Array<string | number>): Promise<unknown> {
-    return this.#scripts[name](keys.length, ...keys, ...args.map(String));
+  // Batches: the scripts of several operations in one pipeline, each operation answered on its own
+
+  async beforeCall({ killScopes, reserve, claim }: BeforeCallRequest): Promise<BeforeCallAnswers> {
+    return this.#sender.batch({
+      kill: killScopes && (() => this.#findKill(killScopes)),
+      reserve: reserve && (() => this.#budgets.reserve(reserve)),
+      claim: claim && (() => this.#claim(claim)),
+    }) as BeforeCallAnswers;
+  }
+
+  async afterCall({ settle, complete, release }: AfterCallRequest): Promise<AfterCallAnswers> {
+    return this.#sender.batch({
+      settle: settle && (() => this.#budgets.settle(settle)),
+      complete: complete && (() => this.#complete(complete)),
+      release: release && (() => this.#release(release)),
+    }) as AfterCallAnswers;
   }
 
   // Budgets
 
-  async reserve({ reservationId, items, leaseMs }: ReserveRequest): Promise<ReserveResult> {
-    const lease = durationMs('leaseMs', leaseMs);
-    for (const item of items) checkItem(item);
-    const groups = groupByTag(
-      items.map((item) => ({ ...this.#keys.budget(item.key, item.window), ...item })),
-    );
-    const attempts = await Promise.allSettled(
-      groups.map((group) =>
-        this.#run(
-          'reserve',
-          [this.#keys.reservation(group.tag, reservationId), ...group.counters],
-          [
-            reservationId,
-            lease,
-            ...group.indices.flatMap((i) => {
-              const item = items[i]!;
-              return [item.window, encodeLimit(item.limit), item.amount];
-            }),
-          ],
-        ),
-      ),
-    );
-    let refusal: Extract<ReserveResult, { ok: false }> | undefined;
-    let failure: { error: unknown } | undefined;
-    for (const [g, attempt] of attempts.entries()) {
-      if (attempt.status === 'rejected') {
-        failure ??= { error: attempt.reason };
-        continue;
-      }
-      const reply = attempt.value as [number, number?, string?, string?];
-      if (Number(reply[0]) === 1) continue;
-      const index = groups[g]!.indices[Number(reply[1])]!;
-      if (!refusal || index < refusal.index) {
-        refusal = {
-          ok: false,
-          index,
-          used: Number(reply[2]),
-          reserved: Number(reply[3]),
-          limit: items[index]!.limit,
-        };
-      }
-    }
-    if (!refusal && !failure) {
-      this.#remember(reservationId, items, groups, lease);
-      return { ok: true };
-    }
-    // All or nothing: scopes that granted give their part back. A scope may briefly have held it, which
-    // can refuse a concurrent request there, but never lets one overspend.
-    const granted = groups.filter((_, g) => {
-      const attempt = attempts[g]!;
-      return attempt.status === 'fulfilled' && Number((attempt.value as unknown[])[0]) === 1;
-    });
-    await Promise.allSettled(
-      granted.map((group) =>
-        this.#run(
-          'unreserve',
-          [this.#keys.reservation(group.tag, reservationId), ...group.counters],
-          [reservationId, ...group.windows],
-        ),
-      ),
-    );
-    if (refusal) return refusal;
-    throw failure!.error;
+  async reserve(request: ReserveRequest): Promise<ReserveResult> {
+    return this.#sender.one(this.#budgets.reserve(request));
   }
 
-  async settle({ reservationId, items }: SettleRequest): Promise<void> {
-    for (const item of items) {
-      nonNegative('amount', item.amount);
-      checkWindow(item.window);
-    }
-    const remembered = this.#held.get(reservationId);
-    const all = items.map((item) => ({ ...this.#keys.budget(item.key, item.window), ...item }));
-    if (remembered) {
-      // Counters the reservation holds but the settlement does not name are freed too (amount 0).
-      const named = new Set(all.map((entry) => entry.counter));
-      for (const [counter, { tag, window }] of remembered.counters) {
-        if (!named.has(counter)) all.push({ tag, counter, key: counter, window, amount: 0 });
-      }
-    }
-    const groups = groupByTag(all);
-    if (groups.length === 0) return;
-    this.#held.delete(reservationId);
-    try {
-      await Promise.all(
-        groups.map((group) =>
-          this.#run(
-            'settle',
-            [
-              this.#keys.reservation(group.tag, reservationId),
-              this.#keys.settled(group.tag, reservationId),
-              ...group.counters,
-            ],
-            [reservationId, ...group.indices.flatMap((i) => [all[i]!.window, all[i]!.amount])],
-          ),
-        ),
-      );
-    } catch (error) {
-      // Scopes that did settle will not settle twice; the others may be settled again later.
-      if (remembered) this.#held.set(reservationId, remembered);
-      throw error;
-    }
+  async settle(request: SettleRequest): Promise<BudgetUsage[]> {
+    return this.#sender.one(this.#budgets.settle(request));
   }
 
   async budgetUsage(items: Array<Pick<BudgetItem, 'key' | 'window'>>): Promise<BudgetUsage[]> {
-    for (const item of items) checkWindow(item.window);
-    const groups = groupByTag(
-      items.map((item) => ({ ...this.#keys.budget(item.key, item.window), ...item })),
-    );
-    const replies = await Promise.all(
-      groups.map((group) => this.#run('usage', group.counters, group.windows) as Promise<string[]>),
-    );
-    const usage: BudgetUsage[] = new Array(items.length);
-    for (const [g, group] of groups.entries()) {
-      const reply = replies[g]!;
-      for (const [j, index] of group.indices.entries()) {
-        usage[index] = { used: Number(reply[2 * j]), reserved: Number(reply[2 * j + 1]) };
-      }
-    }
-    return usage;
-  }
-
-  #remember(reservationId: string, items: BudgetItem[], groups: TagGroup[], leaseMs: number): void {
-    const counters = new Map<string, { tag: string; window: BudgetWindow }>();
-    for (const group of groups) {
-      for (const [j, index] of group.indices.entries()) {
-        if (items[index]!.amount > 0)
-          counters.set(group.counters[j]!, { tag: group.tag, window: group.windows[j]! });
-      }
-    }
-    this.#held.delete(reservationId);
-    if (counters.size === 0) return;
-    const now = Date.now();
-    if (this.#held.size >= MAX_REMEMBERED) {
-      for (const [id, entry] of this.#held) if (entry.expiresAt <= now) this.#held.delete(id);
-      // Still full: forget the oldest. Its holds are then returned when their lease ends.
-      for (const id of this.#held.keys()) {
-        if (this.#held.size < MAX_REMEMBERED) break;
-        this.#held.delete(id);
-      }
-    }
-    this.#held.set(reservationId, { expiresAt: now + leaseMs, counters });
+    return this.#sender.one(this.#budgets.usage(items));
   }
 
   // Kill switch
@@ -320,10 +180,19 @@ class RedisStore implements Store {
   }
 
   async findKill(scopes: string[]): Promise<KillRecord | null> {
-    if (scopes.length === 0) return null;
-    const found = await this.#client.hmget(this.#keys.kills(), ...scopes);
-    const first = found.find((value) => value !== null && value !== undefined);
-    return first ? (JSON.parse(first) as KillRecord) : null;
+    return this.#sender.one(this.#findKill(scopes));
+  }
+
+  #findKill(scopes: string[]): Part<KillRecord | null> {
+    if (scopes.length === 0) return { commands: [], finish: async () => null };
+    return {
+      commands: [{ name: 'hmget', keys: [this.#keys.kills()], args: scopes }],
+      finish: async ([reply]) => {
+        const found = (await reply) as Array<string | null>;
+        const first = found.find((value) => value !== null && value !== undefined);
+        return first ? (JSON.parse(first) as KillRecord) : null;
+      },
+    };
   }
 
   // Concurrency slots
@@ -333,7 +202,11 @@ class RedisStore implements Store {
     if (typeof limit !== 'number' || Number.isNaN(limit)) {
       throw new Error(`redisStore: limit must be a number, got ${String(limit)}`);
     }
-    const reply = await this.#run('acquireSlot', [this.#keys.slot(key)], [holder, encodeLimit(limit), lease]);
+    const reply = await this.#sender.run(
+      'acquireSlot',
+      [this.#keys.slot(key)],
+      [holder, encodeLimit(limit), lease],
+    );
     return Number(reply) === 1;
   }
 
@@ -343,36 +216,50 @@ class RedisStore implements Store {
 
   // Idempotency
 
-  async claim({ key, fingerprint, owner, leaseMs }: ClaimRequest): Promise<IdempotencyClaim> {
-    const lease = durationMs('leaseMs', leaseMs);
-    const reply = (await this.#run(
-      'claim',
-      [this.#keys.claim(key)],
-      [fingerprint, owner, lease],
-    )) as string[];
-    const [status, first, record] = reply;
-    if (status === 'claimed') return { status, fence: Number(first) };
-    if (status === 'in_flight') return { status, fingerprint: first! };
-    if (status === 'completed' || status === 'indeterminate') {
-      return { status, fingerprint: first!, record: JSON.parse(record!) as IdempotencyRecord };
-    }
-    throw new Error(`redisStore: unexpected claim reply ${JSON.stringify(reply)}`);
+  async claim(request: ClaimRequest): Promise<IdempotencyClaim> {
+    return this.#sender.one(this.#claim(request));
   }
 
-  async complete({ key, owner, fence, state, record, ttlMs }: CompleteRequest): Promise<boolean> {
+  #claim({ key, fingerprint, owner, leaseMs }: ClaimRequest): Part<IdempotencyClaim> {
+    const lease = durationMs('leaseMs', leaseMs);
+    return {
+      commands: [{ name: 'claim', keys: [this.#keys.claim(key)], args: [fingerprint, owner, lease] }],
+      finish: async ([reply]) => {
+        const answer = (await reply) as string[];
+        const [status, first, record] = answer;
+        if (status === 'claimed') return { status, fence: Number(first) };
+        if (status === 'in_flight') return { status, fingerprint: first! };
+        if (status === 'completed' || status === 'indeterminate') {
+          return { status, fingerprint: first!, record: JSON.parse(record!) as IdempotencyRecord };
+        }
+        throw new Error(`redisStore: unexpected claim reply ${JSON.stringify(answer)}`);
+      },
+    };
+  }
+
+  async complete(request: CompleteRequest): Promise<boolean> {
+    return this.#sender.one(this.#complete(request));
+  }
+
+  #complete({ key, owner, fence, state, record, ttlMs }: CompleteRequest): Part<boolean> {
     const ttl = durationMs('ttlMs', ttlMs);
     const json = JSON.stringify(boundRecord(record, this.#maxResultBytes));
-    const reply = await this.#run(
-      'complete',
-      [this.#keys.claim(key)],
-      [owner, fenceText(fence), state === 'completed' ? 'c' : 'i', json, ttl],
-    );
-    return Number(reply) === 1;
+    const args = [owner, fenceText(fence), state === 'completed' ? 'c' : 'i', json, ttl];
+    return {
+      commands: [{ name: 'complete', keys: [this.#keys.claim(key)], args }],
+      finish: async ([reply]) => Number(await reply) === 1,
+    };
   }
 
-  async release({ key, owner, fence }: ReleaseRequest): Promise<boolean> {
-    const reply = await this.#run('release', [this.#keys.claim(key)], [owner, fenceText(fence)]);
-    return Number(reply) === 1;
+  async release(request: ReleaseRequest): Promise<boolean> {
+    return this.#sender.one(this.#release(request));
+  }
+
+  #release({ key, owner, fence }: ReleaseRequest): Part<boolean> {
+    return {
+      commands: [{ name: 'release', keys: [this.#keys.claim(key)], args: [owner, fenceText(fence)] }],
+      finish: async ([reply]) => Number(await reply) === 1,
+    };
   }
 
   // Nonces
@@ -387,23 +274,24 @@ class RedisStore implements Store {
 
   async putRecord(key: string, value: unknown, ttlMs: number): Promise<void> {
     const ttl = durationMs('ttlMs', ttlMs);
-    await this.#run('putRecord', this.#keys.records(), [key, toJson(value), ttl]);
+    await this.#sender.run('putRecord', this.#keys.records(), [key, toJson(value), ttl]);
   }
 
   async getRecord<T = unknown>(key: string): Promise<{ value: T; version: number } | null> {
-    const raw = (await this.#run('getRecord', this.#keys.records(), [key])) as string | null;
+    const raw = (await this.#sender.run('getRecord', this.#keys.records(), [key])) as string | null;
     return raw === null || raw === undefined ? null : parseRecord<T>(raw);
   }
 
   async updateRecord(key: string, version: number, value: unknown, ttlMs: number): Promise<number | null> {
     const ttl = durationMs('ttlMs', ttlMs);
     if (!Number.isInteger(version)) return null;
-    const reply = await this.#run('updateRecord', this.#keys.records(), [key, version, toJson(value), ttl]);
+    const args = [key, version, toJson(value), ttl];
+    const reply = await this.#sender.run('updateRecord', this.#keys.records(), args);
     return reply === null || reply === undefined ? null : Number(reply);
   }
 
   async listRecords<T = unknown>(prefix: string): Promise<Array<{ key: string; value: T; version: number }>> {
-    const reply = (await this.#run('listRecords', this.#keys.records(), [prefix])) as string[];
+    const reply = (await this.#sender.run('listRecords', this.#keys.records(), [prefix])) as string[];
     const found: Array<{ key: string; value: T; version: number }> = [];
     for (let i = 0; i < reply.length; i += 2)
       found.push({ key: reply[i]!, ...parseRecord<T>(reply[i + 1]!) });
@@ -412,72 +300,6 @@ class RedisStore implements Store {
 
   /** Forgets what this process remembers; the client belongs to the caller, who quits it. */
   async close(): Promise<void> {
-    this.#held.clear();
-  }
-}
-
-/** Items grouped by budget scope (hash tag), in order of first appearance. */
-function groupByTag(entries: Array<{ tag: string; counter: string; window: BudgetWindow }>): TagGroup[] {
-  const groups = new Map<string, TagGroup>();
-  for (const [index, { tag, counter, window }] of entries.entries()) {
-    let group = groups.get(tag);
-    if (!group) {
-      group = { tag, indices: [], counters: [], windows: [] };
-      groups.set(tag, group);
-    }
-    group.indices.push(index);
-    group.counters.push(counter);
-    group.windows.push(window);
-  }
-  return [...groups.values()];
-}
-
-function parseRecord<T>(raw: string): { value: T; version: number } {
-  const cut = raw.indexOf(':');
-  return { version: Number(raw.slice(0, cut)), value: JSON.parse(raw.slice(cut + 1)) as T };
-}
-
-/** Records are stored as JSON; a value JSON cannot represent is refused before anything is written. */
-function toJson(value: unknown): string {
-  const json = JSON.stringify(value);
-  if (json === undefined)
-    throw new Error(`redisStore: a record must be JSON-serialisable, got ${typeof value}`);
-  return json;
-}
-
-function encodeLimit(limit: number): string {
-  if (Number.isFinite(limit)) return String(limit);
-  return limit > 0 ? 'inf' : '-inf';
-}
-
-function fenceText(fence: number): string {
-  return Number.isSafeInteger(fence) ? String(fence) : 'invalid';
-}
-
-function checkWindow(window: unknown): void {
-  if (typeof window !== 'string' || !WINDOWS.has(window)) {
-    throw new Error(`redisStore: unknown budget window ${JSON.stringify(window)}`);
-  }
-}
-
-function checkItem(item: BudgetItem): void {
-  nonNegative('amount', item.amount);
-  checkWindow(item.window);
-  if (typeof item.limit !== 'number' || Number.isNaN(item.limit)) {
-    throw new Error(`redisStore: limit must be a number, got ${String(item.limit)}`);
-  }
-}
-
-/** A positive duration, rounded up to whole milliseconds (Redis counts in ms). */
-function durationMs(name: string, ms: number): number {
-  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) {
-    throw new Error(`redisStore: ${name} must be a positive number of milliseconds, got ${String(ms)}`);
-  }
-  return Math.ceil(ms);
-}
-
-function nonNegative(name: string, value: number): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new Error(`redisStore: ${name} must be a finite number >= 0, got ${String(value)}`);
+    this.#budgets.clear();
   }
 }

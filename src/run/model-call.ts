@@ -1,11 +1,12 @@
 import { context as otelContext, SpanKind } from '@opentelemetry/api';
 import { computeCostUsd, findPrice, type ModelPrice } from '../budget/pricing.js';
-import type { Amounts } from '../budget/scoped.js';
+import type { Amounts, Reservation } from '../budget/scoped.js';
 import { extractResponseInfo, extractUsage, type ModelUsage, normalizeUsage } from '../budget/usage.js';
 import { WardenConfigError } from '../errors.js';
 import { raceAbort } from '../internal/abort.js';
 import { ATTR, OPERATION } from '../telemetry/attributes.js';
 import { errorTypeOf, type SpanHandle, startSpan } from '../telemetry/span.js';
+import { checkAndReserve, storeErrorEvent } from './before-call.js';
 import type { RunImpl } from './run.js';
 import type { ModelCallOptions, ModelSpec, UsageInput } from './types.js';
 
@@ -85,34 +86,57 @@ export async function beginModelCall(
   const { options } = run.core;
   const costActive = options.budgets.costActive || run.limits.costUsd !== undefined;
   const price = findPrice(options.pricing, spec.model);
-  if (precheck) await run.check();
-  if (costActive && !price) {
-    run.stop(
-      { code: 'price_unknown', model: spec.model },
-      `a cost budget is set but model '${spec.model}' has no price; add it to the warden's pricing option`,
-    );
-  }
+  if (precheck) run.checkLocal();
   const estimate = estimateOf(spec, price);
-  if (precheck) {
+  // What stops the call without asking the store, in the order the checks are made after the kill check.
+  const localStop = (): (() => never) | null => {
+    if (costActive && !price) {
+      return () =>
+        run.stop(
+          { code: 'price_unknown', model: spec.model },
+          `a cost budget is set but model '${spec.model}' has no price; add it to the warden's pricing option`,
+        );
+    }
+    if (!precheck) return null;
     const c = run.counters;
     const { limits } = run;
-    if (c.steps >= limits.steps) run.exceed('steps', 'run', limits.steps, c.steps);
+    if (c.steps >= limits.steps) return () => run.exceed('steps', 'run', limits.steps, c.steps);
     const tokens = c.inputTokens + c.outputTokens;
     if (tokens >= limits.tokens || tokens + estimate.tokens > limits.tokens) {
-      run.exceed('tokens', 'run', limits.tokens, tokens);
+      return () => run.exceed('tokens', 'run', limits.tokens, tokens);
     }
     if (
       limits.costUsd !== undefined &&
       (c.costUsd >= limits.costUsd || c.costUsd + estimate.costUsd > limits.costUsd)
     ) {
-      run.exceed('costUsd', 'run', limits.costUsd, c.costUsd);
+      const cost = limits.costUsd;
+      return () => run.exceed('costUsd', 'run', cost, c.costUsd);
     }
-  }
+    return null;
+  };
   const amounts: Amounts = { steps: 1, tokens: estimate.tokens };
   if (costActive) amounts.costUsd = estimate.costUsd;
-  const { reservationId, reservation } = precheck
-    ? await run.reserveScoped(amounts)
-    : { reservationId: `${run.id}:${run.core.generateId()}`, reservation: null };
+  let reservationId = `${run.id}:${run.core.generateId()}`;
+  let reservation: Reservation | null = null;
+  const stop = localStop();
+  if (stop) {
+    // The kill switch is checked first, as always; then the call stops without reserving anything.
+    if (precheck) await run.check();
+    stop();
+  } else if (precheck) {
+    // The kill check and the scoped reservation share one store round trip.
+    ({ reservationId, reservation } = await checkAndReserve(run, amounts));
+    // Concurrent calls of this run may have counted meanwhile: check the ceilings again.
+    const late = localStop();
+    if (late) {
+      if (reservation) {
+        await run.scoped
+          .settle(reservationId, reservation, {})
+          .catch((error: unknown) => storeErrorEvent(run.span, 'settle', error));
+      }
+      late();
+    }
+  }
   run.add({ steps: 1 });
 
   const operation = spec.operation ?? OPERATION.CHAT;

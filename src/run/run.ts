@@ -1,5 +1,11 @@
 import type { EventIdentity } from '../audit/emitter.js';
-import { type Amounts, type ScopedDimension, ScopedLedger, type ScopeRef } from '../budget/scoped.js';
+import {
+  type Amounts,
+  type BudgetLevel,
+  type Reservation,
+  ScopedLedger,
+  type ScopeRef,
+} from '../budget/scoped.js';
 import type { BudgetDimension, BudgetScope, StopDetails } from '../errors.js';
 import { RunStop } from '../errors.js';
 import type { ResolvedRunBudget } from '../options.js';
@@ -7,6 +13,7 @@ import { ATTR, SPAN_EVENT } from '../telemetry/attributes.js';
 import type { SpanHandle } from '../telemetry/span.js';
 import type { ToolOutcome } from '../tools/outcome.js';
 import { runToolPipeline } from '../tools/pipeline.js';
+import { storeErrorEvent } from './before-call.js';
 import type { WardenCore } from './core.js';
 import { beginModelCall, callModel } from './model-call.js';
 import type {
@@ -298,60 +305,41 @@ export class RunImpl implements Run {
     });
   }
 
+  /** How long a reservation made for this run holds when it is never settled. */
+  get leaseMs(): number {
+    return this.limits.durationMs + 60_000;
+  }
+
   /**
-   * Reserve amounts against the scoped budgets; stop with `budget_exceeded`
-   * (or `store_unavailable`) when refused.
+   * Count a tool call (or take one back) before its store checks have answered, so that concurrent calls
+   * of the run see it; `add({})` emits the warnings once the call goes on.
    */
-  async reserveScoped(amounts: Amounts, { storeErrors = 'stop' }: { storeErrors?: 'stop' | 'throw' } = {}) {
-    const reservationId = `${this.id}:${this.core.generateId()}`;
-    let result: Awaited<ReturnType<ScopedLedger['reserve']>>;
-    try {
-      result = await this.scoped.reserve(reservationId, amounts, this.limits.durationMs + 60_000);
-    } catch (error) {
-      if (storeErrors === 'throw') throw new StoreError(error);
-      this.stop(
-        { code: 'store_unavailable', operation: 'reserve' },
-        'budgets could not be reserved in the shared store; the run stops (fail closed)',
-        error,
-      );
-    }
-    if (!result.ok) {
-      const r = result.refusal;
-      this.exceed(r.dimension, r.scope, r.limit, r.used);
-    }
-    return { reservationId, reservation: result.reservation };
+  countToolCall(delta: 1 | -1): void {
+    this.#counters.toolCalls += delta;
   }
 
   /** Settle a scoped reservation with actual amounts; store errors are reported, not thrown. */
-  async settleScoped(
-    reservationId: string,
-    reservation: Awaited<ReturnType<RunImpl['reserveScoped']>>['reservation'],
-    actual: Amounts,
-  ): Promise<void> {
+  async settleScoped(reservationId: string, reservation: Reservation | null, actual: Amounts): Promise<void> {
     if (this.scoped.empty) return;
     try {
-      const levels = await this.scoped.settle(reservationId, reservation, actual);
-      for (const level of levels) {
-        const ratio = level.limit === 0 ? 1 : level.used / level.limit;
-        if (ratio < this.core.options.budgets.warnAt) continue;
-        if (await this.scoped.firstWarning(level.scope, level.dimension, this.core.clock.now())) {
-          this.warn(level.scope, level.dimension as ScopedDimension, level.used, level.limit);
-        }
-      }
+      await this.warnScoped(await this.scoped.settle(reservationId, reservation, actual));
     } catch (error) {
-      this.span.span.addEvent(SPAN_EVENT.STORE_ERROR, {
-        [ATTR.WARDEN_STORE_OPERATION]: 'settle',
-        [ATTR.EXCEPTION_MESSAGE]: error instanceof Error ? error.message : String(error),
-      });
+      storeErrorEvent(this.span, 'settle', error);
     }
   }
-}
 
-/** A store operation failed (as opposed to a budget refusal or a stop). */
-export class StoreError extends Error {
-  constructor(cause: unknown) {
-    super(`store operation failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.name = 'StoreError';
+  /**
+   * Emit a `budget_warning` for each scoped budget at or past `warnAt` — once per window across runs
+   * and processes, so only a level past the ratio costs a store call (a single-use marker).
+   */
+  async warnScoped(levels: BudgetLevel[]): Promise<void> {
+    for (const level of levels) {
+      const ratio = level.limit === 0 ? 1 : level.used / level.limit;
+      if (ratio < this.core.options.budgets.warnAt) continue;
+      if (await this.scoped.firstWarning(level.scope, level.dimension, this.core.clock.now())) {
+        this.warn(level.scope, level.dimension, level.used, level.limit);
+      }
+    }
   }
 }
 

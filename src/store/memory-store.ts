@@ -1,7 +1,12 @@
 import { WardenConfigError } from '../errors.js';
 import { type Clock, systemClock } from '../internal/clock.js';
+import { composeAfterCall, composeBeforeCall } from './batch.js';
 import { boundRecord, DEFAULT_MAX_RESULT_BYTES, maxResultBytesProblem } from './result-size.js';
 import type {
+  AfterCallAnswers,
+  AfterCallRequest,
+  BeforeCallAnswers,
+  BeforeCallRequest,
   BudgetItem,
   BudgetUsage,
   ClaimRequest,
@@ -177,9 +182,9 @@ class MemoryStore implements Store {
     return { ok: true };
   }
 
-  async settle({ reservationId, items }: SettleRequest): Promise<void> {
+  async settle({ reservationId, items }: SettleRequest): Promise<BudgetUsage[]> {
     const now = this.#begin();
-    if (this.#live(this.#settled, reservationId, now)) return;
+    if (this.#live(this.#settled, reservationId, now)) return this.#usage(items, now);
     const plan = new Map<string, { amount: number; end: number | null }>();
     for (const item of items) {
       nonNegative('amount', item.amount);
@@ -200,14 +205,28 @@ class MemoryStore implements Store {
     const expiresAt = now + Math.max(reservation?.leaseMs ?? 0, SETTLED_MIN_TTL_MS);
     this.#settled.set(reservationId, { expiresAt });
     this.#note(expiresAt);
+    return this.#usage(items, now);
   }
 
   async budgetUsage(items: Array<Pick<BudgetItem, 'key' | 'window'>>): Promise<BudgetUsage[]> {
-    const now = this.#begin();
+    return this.#usage(items, this.#begin());
+  }
+
+  #usage(items: Array<Pick<BudgetItem, 'key' | 'window'>>, now: number): BudgetUsage[] {
     return items.map((item) => {
       const counter = this.#liveCounter(`${item.key}|${windowBounds(item.window, now).id}`, now);
       return { used: counter?.used ?? 0, reserved: counter ? reservedIn(counter, now) : 0 };
     });
+  }
+
+  // Batches: the single operations, all started at once (each runs to its end before the next starts)
+
+  async beforeCall(request: BeforeCallRequest): Promise<BeforeCallAnswers> {
+    return composeBeforeCall(this, request);
+  }
+
+  async afterCall(request: AfterCallRequest): Promise<AfterCallAnswers> {
+    return composeAfterCall(this, request);
   }
 
   // Kill switch

@@ -128,6 +128,47 @@ export interface ReleaseRequest {
 }
 
 /**
+ * The store work before a guarded call, sent together (see {@link Store.beforeCall}): the kill lookup,
+ * the budget reservation and the idempotency claim, each as its own method would do it.
+ */
+export interface BeforeCallRequest {
+  /** Kill scopes to look up, as {@link Store.findKill}. */
+  killScopes?: string[];
+  /** As {@link Store.reserve}. */
+  reserve?: ReserveRequest;
+  /** As {@link Store.claim}. */
+  claim?: ClaimRequest;
+}
+
+/**
+ * The answer of each part of a {@link BeforeCallRequest}, as its own promise (present for every part
+ * requested): one part failing or answering late does not hold up or fail the others. Implementations
+ * mark each promise handled (`promise.catch(() => {})`), as the caller may look at it a little later.
+ */
+export interface BeforeCallAnswers {
+  kill?: Promise<KillRecord | null>;
+  reserve?: Promise<ReserveResult>;
+  claim?: Promise<IdempotencyClaim>;
+}
+
+/** The store work after a guarded call, sent together (see {@link Store.afterCall}). */
+export interface AfterCallRequest {
+  /** As {@link Store.settle}. */
+  settle?: SettleRequest;
+  /** As {@link Store.complete}. At most one of `complete` and `release`. */
+  complete?: CompleteRequest;
+  /** As {@link Store.release}. */
+  release?: ReleaseRequest;
+}
+
+/** The answer of each part of an {@link AfterCallRequest}, as its own promise. */
+export interface AfterCallAnswers {
+  settle?: Promise<BudgetUsage[]>;
+  complete?: Promise<boolean>;
+  release?: Promise<boolean>;
+}
+
+/**
  * Shared state behind the guards. Every method is atomic. Implementations:
  * `memoryStore()` (one process) and `redisStore()` from `agent-warden/redis`.
  * Time-based behaviour (windows, leases, TTLs) uses the store's own clock.
@@ -143,7 +184,12 @@ export interface Store {
 
   // Budgets
   reserve(request: ReserveRequest): Promise<ReserveResult>;
-  settle(request: SettleRequest): Promise<void>;
+  /**
+   * Remove the reservation and add the actual amounts (once per reservation id). Returns `used` and
+   * `reserved` of each item's counter after settling, in item order — also when the id was already
+   * settled (then nothing is added), so the caller needs no {@link Store.budgetUsage} afterwards.
+   */
+  settle(request: SettleRequest): Promise<BudgetUsage[]>;
   budgetUsage(items: Array<Pick<BudgetItem, 'key' | 'window'>>): Promise<BudgetUsage[]>;
 
   // Kill switch
@@ -174,6 +220,28 @@ export interface Store {
   updateRecord(key: string, version: number, value: unknown, ttlMs: number): Promise<number | null>;
   /** Records whose key starts with `prefix`. */
   listRecords<T = unknown>(prefix: string): Promise<Array<{ key: string; value: T; version: number }>>;
+
+  // Batches (optional): the store work of one guarded call in one round trip
+  /**
+   * Start every part of `request` — kill lookup, reservation, claim — at once, each with the semantics of
+   * its own method (each part is atomic on its own; together they are not one transaction). Resolves as
+   * soon as the parts are under way, with each part's answer as its own promise, so that a part that
+   * fails or answers late neither fails nor holds up the others. Every part requested is attempted,
+   * whatever another part answers: the caller undoes what it turns out not to need (it releases the claim
+   * and settles the reservation with nothing spent when the run is killed or the budget refuses).
+   *
+   * The warden uses it for two parts or more (one part goes to its own method), and bounds each part by
+   * `limits.storeTimeoutMs`, so a part that answered in time keeps its answer. Without it the warden
+   * calls `findKill`, `reserve` and `claim` itself, all at once (the memory store's own implementation
+   * does just that). `redisStore()` sends all parts in one pipeline.
+   */
+  beforeCall?(request: BeforeCallRequest): Promise<BeforeCallAnswers>;
+  /**
+   * Start `settle` and `complete` or `release` at once, each with the semantics of its own method, each
+   * answered with its own promise, like {@link Store.beforeCall}. Without it the warden calls them
+   * itself, all at once.
+   */
+  afterCall?(request: AfterCallRequest): Promise<AfterCallAnswers>;
 
   /** Release timers and connections. */
   close?(): Promise<void>;

@@ -3,6 +3,8 @@ import type { ToolCallOptions } from '../run/types.js';
 import type { SpanHandle } from '../telemetry/span.js';
 import type { ToolOutcome } from './outcome.js';
 import type { RegisteredTool } from './registry.js';
+import type { AfterWork } from './steps/after-call.js';
+import type { Deferred } from './steps/prechecks.js';
 
 /** The state of one tool call as it moves through the pipeline. */
 export interface ToolCall {
@@ -41,6 +43,10 @@ export interface ToolCall {
   approvedPendingId?: string;
   /** The breaker state seen when the call reached the breaker. */
   breakerState?: string;
+  /** Store work of steps 1 and 3 not sent yet (see steps/prechecks.ts). */
+  deferred?: Deferred;
+  /** Store work due after the call: settlement, idempotency completion (see steps/after-call.ts). */
+  after?: AfterWork;
   /** Run after the outcome is known, in order (e.g. completing an idempotency claim). */
   readonly finalizers: Array<(outcome: ToolOutcome | null, error: unknown) => Promise<void>>;
 }

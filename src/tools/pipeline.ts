@@ -14,6 +14,7 @@ import { allowlist, runChecks, toolCallBudget } from './steps/checks.js';
 import { breaker, execute, outputSchema } from './steps/execute.js';
 import { idempotency } from './steps/idempotency.js';
 import { loops, observeCall } from './steps/loops.js';
+import { flushFirst } from './steps/prechecks.js';
 import { parseArguments, rules } from './steps/validate.js';
 
 export { argsHashOf };
@@ -21,6 +22,10 @@ export { argsHashOf };
 /**
  * The tool-call pipeline, in order (docs/tools.md says why this order).
  * Each step may end the call with an outcome or throw a `RunStop`.
+ *
+ * The store work of steps 1 (kill lookup) and 3 (scoped tool-call reservation) is sent with the claim
+ * of step 8 — one store round trip before `execute`, one after (steps/prechecks.ts, after-call.ts) —
+ * and sooner whenever a step is about to end the call, so outcomes keep this order.
  */
 export const PIPELINE: readonly PipelineStep[] = Object.freeze([
   runChecks, // 1. killed / aborted / out of time → RunStop; store down → store_unavailable
@@ -95,20 +100,32 @@ export async function runToolPipeline(
     for (const step of PIPELINE) {
       const result = await step.run(call);
       if (result) {
-        outcome = result;
+        // The kill and budget checks deferred from steps 1 and 3 come before this step's outcome.
+        outcome = (await flushFirst(call)) ?? result;
         break;
       }
     }
     if (!outcome) throw new Error(`agent-warden: the tool pipeline ended without an outcome for '${name}'`);
-    if (!outcome.ok && !call.loopObserved) {
-      // A refused call repeated unchanged (the model ignoring the error) counts towards loop detection too.
-      const refused = outcome;
-      outcome = null;
-      observeCall(call);
-      outcome = refused;
-    }
   } catch (error) {
     thrown = error;
+    // A step threw before the deferred checks were made: they still come first.
+    try {
+      const first = await flushFirst(call);
+      if (first) [outcome, thrown] = [first, undefined];
+    } catch (stop) {
+      thrown = stop;
+    }
+  }
+  if (outcome && !outcome.ok && !call.loopObserved) {
+    // A refused call repeated unchanged (the model ignoring the error) counts towards loop detection too.
+    const refused = outcome;
+    outcome = null;
+    try {
+      observeCall(call);
+      outcome = refused;
+    } catch (error) {
+      thrown = error;
+    }
   }
   for (const finalize of call.finalizers) {
     try {

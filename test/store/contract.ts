@@ -37,6 +37,7 @@ import type {
   KillRecord,
   Store,
 } from '../../src/store/types.js';
+import { describeBatches } from './batch-contract.js';
 import { createManualClock, type ManualClockLike } from './clock.js';
 
 export type { ManualClockLike } from './clock.js';
@@ -107,6 +108,8 @@ export function storeContract(name: string, make: MakeStore): void {
       };
     }
 
+    describeBatches(setup);
+
     describe('budgets', () => {
       const item = (
         key: string,
@@ -147,7 +150,9 @@ export function storeContract(name: string, make: MakeStore): void {
       it('refuses when used + reserved + amount would exceed the limit', async (context) => {
         const { store, key } = await setup(context);
         const k = key('cost');
-        await store.settle({ reservationId: key('spent'), items: [{ key: k, window: 'day', amount: 7 }] });
+        expect(
+          await store.settle({ reservationId: key('spent'), items: [{ key: k, window: 'day', amount: 7 }] }),
+        ).toEqual([{ used: 7, reserved: 0 }]);
         expect(
           await store.reserve({ reservationId: key('r1'), items: [item(k, 10, 2)], leaseMs: LONG_MS }),
         ).toEqual({
@@ -281,13 +286,17 @@ export function storeContract(name: string, make: MakeStore): void {
           items: [item(a, 10, 8), item(b, 10, 2)],
           leaseMs: LONG_MS,
         });
-        await store.settle({
+        const settled = await store.settle({
           reservationId: key('r1'),
           items: [
             { key: a, window: 'day', amount: 3 },
             { key: b, window: 'day', amount: 0 },
           ],
         });
+        expect(settled).toEqual([
+          { used: 3, reserved: 0 },
+          { used: 0, reserved: 0 },
+        ]);
         expect(
           await store.budgetUsage([
             { key: a, window: 'day' },
@@ -305,8 +314,9 @@ export function storeContract(name: string, make: MakeStore): void {
         const settle = (reservationId: string) =>
           store.settle({ reservationId, items: [{ key: k, window: 'day', amount: 3 }] });
         await store.reserve({ reservationId: key('r1'), items: [item(k, 10, 5)], leaseMs: LONG_MS });
-        await settle(key('r1'));
-        await settle(key('r1'));
+        expect(await settle(key('r1'))).toEqual([{ used: 3, reserved: 0 }]);
+        // Settled again: nothing is added, and the answer is still the counter's level.
+        expect(await settle(key('r1'))).toEqual([{ used: 3, reserved: 0 }]);
         await Promise.all([settle(key('r1')), settle(key('r1'))]);
         expect(await store.budgetUsage([{ key: k, window: 'day' }])).toEqual([{ used: 3, reserved: 0 }]);
 
@@ -315,19 +325,50 @@ export function storeContract(name: string, make: MakeStore): void {
         expect(await store.budgetUsage([{ key: k, window: 'day' }])).toEqual([{ used: 6, reserved: 0 }]);
       });
 
+      it("settle answers each item's used and reserved after settling, in item order", async (context) => {
+        const { store, key } = await setup(context);
+        const [a, b] = [key('a'), key('b')];
+        await store.settle({ reservationId: key('earlier'), items: [{ key: b, window: 'day', amount: 1 }] });
+        await store.reserve({ reservationId: key('r1'), items: [item(a, 10, 4)], leaseMs: LONG_MS });
+        await store.reserve({
+          reservationId: key('r2'),
+          items: [item(a, 10, 2), item(b, 10, 3)],
+          leaseMs: LONG_MS,
+        });
+        // r1 settles: its hold goes, other reservations still count; an item repeated answers twice.
+        const settled = await store.settle({
+          reservationId: key('r1'),
+          items: [
+            { key: b, window: 'day', amount: 0 },
+            { key: a, window: 'day', amount: 3 },
+            { key: a, window: 'total', amount: 1 },
+            { key: a, window: 'day', amount: 1 },
+          ],
+        });
+        expect(settled).toEqual([
+          { used: 1, reserved: 3 },
+          { used: 4, reserved: 2 },
+          { used: 1, reserved: 0 },
+          { used: 4, reserved: 2 },
+        ]);
+        expect(await store.settle({ reservationId: key('none'), items: [] })).toEqual([]);
+      });
+
       it('counts a settlement that arrives after the lease expired', async (context) => {
         const { store, key, elapse } = await setup(context);
         const k = key('cost');
         await store.reserve({ reservationId: key('r1'), items: [item(k, 10, 5)], leaseMs: SHORT_MS });
         await elapse(STEP_MS);
-        await store.settle({ reservationId: key('r1'), items: [{ key: k, window: 'day', amount: 4 }] });
+        expect(
+          await store.settle({ reservationId: key('r1'), items: [{ key: k, window: 'day', amount: 4 }] }),
+        ).toEqual([{ used: 4, reserved: 0 }]);
         expect(await store.budgetUsage([{ key: k, window: 'day' }])).toEqual([{ used: 4, reserved: 0 }]);
       });
 
       it('keeps keys and windows apart and answers in the order asked', async (context) => {
         const { store, key } = await setup(context);
         const [a, b] = [key('a'), key('b')];
-        await store.settle({
+        const settled = await store.settle({
           reservationId: key('s1'),
           items: [
             { key: a, window: 'day', amount: 2 },
@@ -335,6 +376,11 @@ export function storeContract(name: string, make: MakeStore): void {
             { key: b, window: 'day', amount: 5 },
           ],
         });
+        expect(settled).toEqual([
+          { used: 2, reserved: 0 },
+          { used: 3, reserved: 0 },
+          { used: 5, reserved: 0 },
+        ]);
         expect(
           await store.budgetUsage([
             { key: b, window: 'day' },

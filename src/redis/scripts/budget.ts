@@ -126,12 +126,22 @@ return 1
 /**
  * Settle in one scope: remove the reservation's holds, add the actual amounts, once per reservation id.
  * KEYS: reservation record, settled marker, then one counter per item. ARGV: reservation id, then per
- * item: window, amount. Returns 1, or 0 when this id was already settled here.
+ * item: window, amount. Returns `{1 | 0, used, reserved, ...}`: 1 when settled now, 0 when this id was
+ * already settled here (nothing added), then used and reserved of each item's counter afterwards.
  */
 export const SETTLE_LUA = `${BUDGET_LUA}
 local now = server_time()
 local rid = ARGV[1]
-if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local function answer(status)
+  local out = { status }
+  for i = 3, #KEYS do
+    local used, reserved = read_counter(KEYS[i], (window_bounds(ARGV[2 * i - 4], now)), now, nil, false)
+    out[#out + 1] = fmt_num(used)
+    out[#out + 1] = fmt_num(reserved)
+  end
+  return out
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then return answer(0) end
 local lease = tonumber(redis.call('HGET', KEYS[1], 'lease') or '0') or 0
 redis.call('DEL', KEYS[1])
 local adds, order = {}, {}
@@ -155,7 +165,7 @@ for _, key in ipairs(order) do
   end
 end
 redis.call('SET', KEYS[2], '1', 'PX', fmt_int(math.max(lease, SETTLED_MIN_TTL_MS)))
-return 1
+return answer(1)
 `;
 
 /**

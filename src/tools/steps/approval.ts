@@ -6,6 +6,7 @@ import { argsHashOf } from '../args-hash.js';
 import type { PipelineStep, ToolCall } from '../call.js';
 import type { ApprovalLevel } from '../define-tool.js';
 import { fail, failureOutcome, type ToolOutcome } from '../outcome.js';
+import { flushFirst } from './prechecks.js';
 import { storeFailure } from './store-failure.js';
 import { ruleContext } from './validate.js';
 
@@ -67,6 +68,9 @@ export const approval: PipelineStep = {
     // A token given for this call is always checked, even if the call would not need approval now:
     // it names one call for one user, once (executeApproved relies on this).
     if (level === 'none' && call.options.approval === undefined) return undefined;
+    // Tokens and pending approvals are store work with effects: the kill and budget checks answer first.
+    const first = await flushFirst(call);
+    if (first) return first;
     const approvals = core.approvals;
     const argsHash = argsHashOf(call)!;
     const binding = { tool: tool.name, argsHash, userId: run.userId, tenantId: run.tenantId };

@@ -1,27 +1,18 @@
-import { StoreError } from '../../run/run.js';
 import type { PipelineStep } from '../call.js';
 import { fail } from '../outcome.js';
-import { storeFailure } from './store-failure.js';
+import { deferKillCheck, deferToolCall, flushFirst } from './prechecks.js';
 
 const MAX_LISTED_TOOLS = 20;
 
-/** 1. The run may go on: not stopped, killed, aborted or out of time. */
+/**
+ * 1. The run may go on: not stopped, aborted or out of time (checked here), and not killed (looked up in
+ * the store with the call's first round trip; see prechecks.ts).
+ */
 export const runChecks: PipelineStep = {
   name: 'run-checks',
-  async run(call) {
-    const { run } = call;
-    run.checkLocal();
-    let kill: Awaited<ReturnType<typeof run.core.store.findKill>>;
-    try {
-      kill = await run.core.store.findKill(run.killScopes);
-    } catch (error) {
-      // The tool is not known yet (allowlist comes next), so a store outage fails every call closed here.
-      const outcome = storeFailure(call, 'findKill', error, { allowFailOpen: false });
-      const tool = run.core.registry.get(call.name);
-      if (tool?.effect === 'read' && run.core.store.failOpen?.reads === true) return undefined;
-      return outcome;
-    }
-    run.afterKillLookup(kill);
+  run(call) {
+    call.run.checkLocal();
+    deferKillCheck(call);
     return undefined;
   },
 };
@@ -50,31 +41,22 @@ export const allowlist: PipelineStep = {
   },
 };
 
-/** 3. The run (and scoped) tool-call budgets allow one more call. */
+/**
+ * 3. The run (and scoped) tool-call budgets allow one more call. The run's count is checked and taken
+ * here; the scoped reservation goes with the call's first store round trip (see prechecks.ts).
+ */
 export const toolCallBudget: PipelineStep = {
   name: 'tool-call-budget',
   async run(call) {
     const { run } = call;
     const used = run.counters.toolCalls;
-    if (used >= run.limits.toolCalls) run.exceed('toolCalls', 'run', run.limits.toolCalls, used);
-    if (run.scoped.limits('toolCalls')) {
-      let reserved: Awaited<ReturnType<typeof run.reserveScoped>>;
-      try {
-        reserved = await run.reserveScoped({ toolCalls: 1 }, { storeErrors: 'throw' });
-      } catch (error) {
-        if (!(error instanceof StoreError)) throw error;
-        const outcome = storeFailure(call, 'reserve', error.cause, { allowFailOpen: true });
-        if (outcome) return outcome;
-        reserved = { reservationId: '', reservation: null };
-      }
-      const { reservationId, reservation } = reserved;
-      if (reservationId) {
-        call.finalizers.push(() =>
-          run.settleScoped(reservationId, reservation, { toolCalls: Math.max(1, call.attempts) }),
-        );
-      }
+    if (used >= run.limits.toolCalls) {
+      // The kill switch comes first.
+      const outcome = await flushFirst(call);
+      if (outcome) return outcome;
+      run.exceed('toolCalls', 'run', run.limits.toolCalls, used);
     }
-    run.add({ toolCalls: 1 });
+    deferToolCall(call, run.scoped.limits('toolCalls'));
     return undefined;
   },
 };

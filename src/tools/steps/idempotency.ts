@@ -1,10 +1,12 @@
 import { canonicalJson } from '../../internal/canonical-json.js';
 import { sha256Hex } from '../../internal/hash.js';
-import type { IdempotencyClaim, IdempotencyRecord } from '../../store/types.js';
-import { ATTR, SPAN_EVENT } from '../../telemetry/attributes.js';
+import type { AfterCallRequest, IdempotencyClaim, IdempotencyRecord } from '../../store/types.js';
+import { ATTR } from '../../telemetry/attributes.js';
 import type { PipelineStep, ToolCall } from '../call.js';
 import { fail, failureOutcome, okOutcome, type ToolOutcome } from '../outcome.js';
 import { isTransientError, surelyNotProcessed } from '../resilience/transient.js';
+import { completeAfterCall } from './after-call.js';
+import { flushPrechecks } from './prechecks.js';
 import { storeFailure } from './store-failure.js';
 
 export const MIN_KEY_LENGTH = 16;
@@ -109,12 +111,48 @@ function settlement(call: ToolCall, outcome: ToolOutcome | null): 'completed' | 
   return transient ? 'indeterminate' : 'completed';
 }
 
-/** 8. Claim the idempotency key: replay a completed call, refuse one in flight or conflicting. */
+/** A claim this call holds, to complete or release once its outcome is known. */
+export interface HeldClaim {
+  /** The caller's idempotency key (for span events). */
+  key: string;
+  storeKey: string;
+  owner: string;
+  fence: number;
+  ttlMs: number;
+}
+
+/** What to send the store for a held claim once the call's outcome is known: complete or release. */
+export function settleClaim(
+  call: ToolCall,
+  outcome: ToolOutcome | null,
+  { storeKey, owner, fence, ttlMs }: HeldClaim,
+): Pick<AfterCallRequest, 'complete' | 'release'> {
+  const decision = settlement(call, outcome);
+  if (decision === 'release') return { release: { key: storeKey, owner, fence } };
+  const { clock } = call.run.core;
+  const record: IdempotencyRecord =
+    outcome?.ok === true
+      ? { outcome: 'ok', value: outcome.value, completedAt: clock.now() }
+      : {
+          outcome: 'error',
+          error: outcome
+            ? { code: outcome.error.code, message: outcome.error.message }
+            : { code: 'tool_error', message: 'the call was interrupted after it started' },
+          completedAt: clock.now(),
+        };
+  return { complete: { key: storeKey, owner, fence, state: decision, record, ttlMs } };
+}
+
+/**
+ * 8. Claim the idempotency key: replay a completed call, refuse one in flight or conflicting. The claim
+ * travels with the kill lookup and the tool-call reservation deferred from steps 1 and 3, in one store
+ * round trip; tools without idempotency send those alone here.
+ */
 export const idempotency: PipelineStep = {
   name: 'idempotency',
   async run(call) {
     const tool = call.tool!;
-    if (!tool.idempotency) return undefined;
+    if (!tool.idempotency) return (await flushPrechecks(call)).outcome;
     const { run } = call;
     const given = call.options.idempotencyKey;
     // Only a caller's key is length-checked: the approval key below is ours, whatever ids `generateId` makes.
@@ -134,43 +172,21 @@ export const idempotency: PipelineStep = {
     const canonicalArgs = canonicalJson(call.args);
     const fingerprint = sha256Hex(`${tool.name}|${canonicalArgs}`);
     const key = explicit ?? deriveKey(call, canonicalArgs);
-    call.idempotencyKey = key;
-    call.span.span.setAttribute(ATTR.WARDEN_IDEMPOTENCY_KEY, key);
     const storeKey = `idem:${enc(run.tenantId)}:${enc(run.userId)}:${key}`;
     const owner = `${run.id}:${call.callId}:${run.core.generateId()}`;
     const { retries, maxDelayMs } = tool.retry;
     const leaseMs = tool.timeoutMs * (retries + 1) + maxDelayMs * retries + 30_000;
-    let claim: IdempotencyClaim;
-    try {
-      claim = await run.core.store.claim({ key: storeKey, fingerprint, owner, leaseMs });
-    } catch (error) {
-      return storeFailure(call, 'claim', error, { allowFailOpen: false });
+    const flushed = await flushPrechecks(call, { key: storeKey, fingerprint, owner, leaseMs });
+    if (flushed.outcome) return flushed.outcome;
+    call.idempotencyKey = key;
+    call.span.span.setAttribute(ATTR.WARDEN_IDEMPOTENCY_KEY, key);
+    const claim = flushed.claim!;
+    if (claim.status === 'rejected') {
+      return storeFailure(call, 'claim', claim.reason, { allowFailOpen: false });
     }
-    if (claim.status !== 'claimed') return refuse(call, claim, fingerprint);
-    const { fence } = claim;
+    if (claim.value.status !== 'claimed') return refuse(call, claim.value, fingerprint);
     const ttlMs = tool.idempotency.ttlMs;
-    call.finalizers.push(async (outcome) => {
-      const decision = settlement(call, outcome);
-      const store = run.core.store;
-      if (decision === 'release') {
-        await store.release({ key: storeKey, owner, fence });
-        return;
-      }
-      const record: IdempotencyRecord =
-        outcome?.ok === true
-          ? { outcome: 'ok', value: outcome.value, completedAt: run.core.clock.now() }
-          : {
-              outcome: 'error',
-              error: outcome
-                ? { code: outcome.error.code, message: outcome.error.message }
-                : { code: 'tool_error', message: 'the call was interrupted after it started' },
-              completedAt: run.core.clock.now(),
-            };
-      const written = await store.complete({ key: storeKey, owner, fence, state: decision, record, ttlMs });
-      if (!written) {
-        call.span.span.addEvent(SPAN_EVENT.IDEMPOTENCY_FENCED, { [ATTR.WARDEN_IDEMPOTENCY_KEY]: key });
-      }
-    });
+    completeAfterCall(call, { key, storeKey, owner, fence: claim.value.fence, ttlMs });
     return undefined;
   },
 };

@@ -3,6 +3,7 @@ import { sha256Hex } from '../../internal/hash.js';
 import { ATTR, SPAN_EVENT } from '../../telemetry/attributes.js';
 import { argsHashOf } from '../args-hash.js';
 import type { PipelineStep, ToolCall } from '../call.js';
+import { flushFirst } from './prechecks.js';
 
 interface LoopState {
   signature: string | null;
@@ -65,10 +66,22 @@ export function observeCall(call: ToolCall): void {
   }
 }
 
+/** Whether observing this call now would warn or stop (it changes nothing). */
+function loopDue(call: ToolCall): boolean {
+  const state = stateOf(call);
+  const count = state.signature === signatureOf(call) ? state.count + 1 : 1;
+  return count >= call.run.core.options.loops.maxRepeats;
+}
+
 /** 6. Loop detection: identical canonical calls in a row. */
 export const loops: PipelineStep = {
   name: 'loops',
-  run(call) {
+  async run(call) {
+    // A warning or a stop is visible: the kill and budget checks of steps 1 and 3 answer first.
+    if (call.deferred && loopDue(call)) {
+      const outcome = await flushFirst(call);
+      if (outcome) return outcome;
+    }
     observeCall(call);
     return undefined;
   },

@@ -1,0 +1,66 @@
+import type { Reservation } from '../../budget/scoped.js';
+import { storeErrorEvent } from '../../run/before-call.js';
+import { afterCall } from '../../store/batch.js';
+import { ATTR, SPAN_EVENT } from '../../telemetry/attributes.js';
+import type { ToolCall } from '../call.js';
+import type { ToolOutcome } from '../outcome.js';
+import { type HeldClaim, settleClaim } from './idempotency.js';
+
+/** The store work due once a call's outcome is known. */
+export interface AfterWork {
+  /** The scoped tool-call reservation, settled with the attempts made (at least 1). */
+  settle?: Reservation;
+  /** The idempotency claim, completed or released. */
+  claim?: HeldClaim;
+}
+
+function work(call: ToolCall): AfterWork {
+  if (!call.after) {
+    call.after = {};
+    call.finalizers.push((outcome) => finishStoreWork(call, outcome));
+  }
+  return call.after;
+}
+
+/** Settle this reservation after the call. */
+export function settleAfterCall(call: ToolCall, reservation: Reservation): void {
+  work(call).settle = reservation;
+}
+
+/** Complete or release this claim after the call. */
+export function completeAfterCall(call: ToolCall, claim: HeldClaim): void {
+  work(call).claim = claim;
+}
+
+/**
+ * After the call, in one store round trip: settle the tool-call reservation and complete (or release)
+ * the idempotency claim. A settlement that could not be written is recorded on the run's span
+ * (`warden.store_error`); a completion that could not be written is thrown, which records it on the
+ * call's span. Neither changes the outcome.
+ */
+async function finishStoreWork(call: ToolCall, outcome: ToolOutcome | null): Promise<void> {
+  const { run } = call;
+  const { settle, claim } = call.after ?? {};
+  const settlement = settle
+    ? run.scoped.settlement(settle.id, settle, { toolCalls: Math.max(1, call.attempts) })
+    : null;
+  const idempotency = claim ? settleClaim(call, outcome, claim) : {};
+  const answer = await afterCall(run.core.store, {
+    ...(settlement ? { settle: settlement.request } : {}),
+    ...idempotency,
+  });
+  if (settlement && answer.settle) {
+    try {
+      if (answer.settle.status === 'rejected') throw answer.settle.reason;
+      // Only a budget past its warning ratio costs another store call (once per window).
+      await run.warnScoped(run.scoped.levels(settlement, answer.settle.value));
+    } catch (error) {
+      storeErrorEvent(run.span, 'settle', error);
+    }
+  }
+  if (answer.complete?.status === 'fulfilled' && !answer.complete.value && claim) {
+    call.span.span.addEvent(SPAN_EVENT.IDEMPOTENCY_FENCED, { [ATTR.WARDEN_IDEMPOTENCY_KEY]: claim.key });
+  }
+  const failed = answer.complete ?? answer.release;
+  if (failed?.status === 'rejected') throw failed.reason;
+}
