@@ -14,8 +14,14 @@ describeRedis('redisStore', (url) => {
     await client.quit();
   });
 
-  storeContract('redisStore', async () => ({
-    store: redisStore({ client, prefix: freshPrefix('contract') }),
-    sleep,
-  }));
+  // Real time: the three tests that jump the calendar or probe an exact instant are covered on real
+  // time in redis-store.test.ts (leases, slot renewal, Lua windows against windowBounds).
+  storeContract(
+    'redisStore',
+    async () => ({
+      store: redisStore({ client, prefix: freshPrefix('contract') }),
+      sleep,
+    }),
+    { manualClock: false },
+  );
 });
