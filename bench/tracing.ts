@@ -1,0 +1,145 @@
+// (2) `run.tool` with the real OpenTelemetry SDK (BasicTracerProvider, SimpleSpanProcessor, an
+// in-memory exporter, the AsyncLocalStorage context manager), against the cost of tracing alone:
+// the bare call inside one span created and ended by hand, with the same attributes.
+//
+//   node --import tsx bench/tracing.ts
+import { context, SpanKind, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { recordSpans } from 'agent-warden/testing';
+import { benchWarden, expectOk, type OpenRun, openRun, readArgs, work, writeArgs } from './fixtures.js';
+import {
+  compare,
+  difference,
+  formatNs,
+  formatRatio,
+  main,
+  printTable,
+  Reporter,
+  ratio,
+  scaled,
+} from './harness.js';
+
+/** Target (2): a traced guarded call at most this many times the cost of the tracing alone. */
+const TARGET = 1.3;
+
+main(async () => {
+  const report = new Reporter('tracing', '(2) run.tool with the OpenTelemetry SDK vs one span by hand');
+  // As an application using the SDK has it: context propagation through AsyncLocalStorage.
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  const spans = recordSpans();
+  const tracer = spans.tracer;
+
+  let traced: { warden: ReturnType<typeof benchWarden>; open: OpenRun } | undefined;
+  let plain: { warden: ReturnType<typeof benchWarden>; open: OpenRun } | undefined;
+  const fresh = async (withTracer: boolean) => {
+    const old = withTracer ? traced : plain;
+    if (old) {
+      await old.open.finish();
+      await old.warden.close();
+    }
+    const warden = benchWarden(withTracer ? { telemetry: { tracer } } : {});
+    const next = { warden, open: await openRun(warden) };
+    if (withTracer) traced = next;
+    else plain = next;
+  };
+
+  const handSpan = async (i: number) => {
+    const span = tracer.startSpan('execute_tool search_docs', {
+      kind: SpanKind.INTERNAL,
+      attributes: {
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': 'search_docs',
+        'gen_ai.tool.call.id': `call_${i}`,
+        'gen_ai.tool.type': 'function',
+      },
+    });
+    try {
+      return await work(readArgs(i));
+    } finally {
+      span.end();
+    }
+  };
+  const handSpanWithContext = async (i: number) => {
+    const span = tracer.startSpan('execute_tool search_docs', {
+      kind: SpanKind.INTERNAL,
+      attributes: {
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': 'search_docs',
+        'gen_ai.tool.call.id': `call_${i}`,
+        'gen_ai.tool.type': 'function',
+      },
+    });
+    try {
+      return await context.with(trace.setSpan(context.active(), span), () => work(readArgs(i)));
+    } finally {
+      span.end();
+    }
+  };
+
+  const result = await compare(
+    {
+      bare: (i) => work(readArgs(i)),
+      'hand span': handSpan,
+      'hand span + context.with': handSpanWithContext,
+      'run.tool read, no tracer': async (i) =>
+        expectOk(await plain!.open.run.tool('search_docs', readArgs(i))),
+      'run.tool read, OTel SDK': async (i) =>
+        expectOk(await traced!.open.run.tool('search_docs', readArgs(i))),
+      'run.tool write, no tracer': async (i) =>
+        expectOk(await plain!.open.run.tool('send_email', writeArgs(i))),
+      'run.tool write, OTel SDK': async (i) =>
+        expectOk(await traced!.open.run.tool('send_email', writeArgs(i))),
+    },
+    {
+      rounds: scaled(25, 0.4),
+      batchMs: scaled(25, 0.4),
+      beforeBatch: async (variant) => {
+        spans.reset(); // the in-memory exporter keeps every span: empty it so it does not grow
+        if (variant.includes('no tracer')) await fresh(false);
+        else if (variant.startsWith('run.tool')) await fresh(true);
+      },
+    },
+  );
+  for (const open of [traced, plain]) {
+    await open?.open.finish();
+    await open?.warden.close();
+  }
+  await spans.shutdown();
+  contextManager.disable();
+
+  const hand = result['hand span'];
+  const rows = [['variant', 'median / call', 'IQR', 'vs bare', 'vs hand span']];
+  for (const [name, stats] of Object.entries(result)) {
+    rows.push([
+      name,
+      formatNs(stats.median),
+      `${formatNs(stats.q1)} – ${formatNs(stats.q3)}`,
+      formatRatio(ratio(stats, result.bare)),
+      formatRatio(ratio(stats, hand)),
+    ]);
+  }
+  printTable(rows);
+
+  const spanCost = difference(hand, result.bare);
+  console.log(`   one span by hand costs ${formatNs(spanCost)} over the bare call`);
+  for (const kind of ['read', 'write'] as const) {
+    const withSdk = result[`run.tool ${kind}, OTel SDK`];
+    const without = result[`run.tool ${kind}, no tracer`];
+    const tracingIncrement = difference(withSdk, without);
+    console.log(
+      `   run.tool ${kind}: the warden's tracing adds ${formatNs(tracingIncrement)} per call ` +
+        `(${formatRatio(tracingIncrement / spanCost)} one hand-made span)`,
+    );
+    report.figure(`run.tool ${kind} tracing increment`, formatNs(tracingIncrement));
+    const r = ratio(withSdk, hand);
+    report.target({
+      id: '(2)',
+      what: `run.tool ${kind} with the OTel SDK vs the bare call in one hand-made span (${formatNs(hand.median)})`,
+      target: `≤ ${TARGET}×`,
+      measured: `${formatNs(withSdk.median)} = ${formatRatio(r)}`,
+      met: r <= TARGET,
+    });
+  }
+  await report.done();
+});
