@@ -16,8 +16,16 @@ function reorder(value: Json, seed: number): Json {
     const j = state % (i + 1);
     [keys[i], keys[j]] = [keys[j]!, keys[i]!];
   }
+  // defineProperty, not assignment: a `__proto__` key must stay an own key, not set the prototype.
   const out: { [key: string]: Json } = {};
-  for (const key of keys) out[key] = reorder(value[key]!, seed + 7);
+  for (const key of keys) {
+    Object.defineProperty(out, key, {
+      value: reorder(value[key]!, seed + 7),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
   return out;
 }
 
