@@ -13,7 +13,8 @@ export class StoreTimeoutError extends Error {
   }
 }
 
-const OPERATIONS = [
+/** Every single-call operation of the `Store` interface (what a wrapper must forward). */
+export const STORE_OPERATIONS = [
   'reserve',
   'settle',
   'budgetUsage',
@@ -69,7 +70,7 @@ export function withStoreTimeout(store: Store, timeoutMs: number): Store {
     attach: store.attach?.bind(store),
     close: store.close?.bind(store),
   };
-  for (const operation of OPERATIONS) {
+  for (const operation of STORE_OPERATIONS) {
     const fn = (store[operation] as (...args: unknown[]) => Promise<unknown>).bind(store);
     wrapped[operation] = (...args: unknown[]) => bounded(() => fn(...args), operation, timeoutMs);
   }

@@ -1,4 +1,5 @@
 import { type AuditEvent, memoryAudit, memoryStore, type Store } from 'agent-warden';
+import { STORE_OPERATIONS } from '../../src/store/with-timeout.js';
 
 /** An error as HTTP clients throw it: `status` (or another field) carries the HTTP status. */
 export function httpError(status: number, field: 'status' | 'statusCode' | 'response' = 'status'): Error {
@@ -19,25 +20,7 @@ export function deferred<T = void>() {
   return { promise, resolve, reject };
 }
 
-/** Every operation of the Store interface (what a wrapper must forward). */
-const OPERATIONS = [
-  'reserve',
-  'settle',
-  'budgetUsage',
-  'setKill',
-  'clearKill',
-  'findKill',
-  'acquireSlot',
-  'releaseSlot',
-  'claim',
-  'complete',
-  'release',
-  'consumeNonce',
-  'putRecord',
-  'getRecord',
-  'updateRecord',
-  'listRecords',
-] as const satisfies ReadonlyArray<keyof Store>;
+const OPERATIONS = STORE_OPERATIONS;
 
 export type StoreOperation = (typeof OPERATIONS)[number];
 
