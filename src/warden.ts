@@ -1,11 +1,11 @@
 import { context as otelContext, SpanKind, trace } from '@opentelemetry/api';
-import { ulid } from 'ulid';
 import { ApprovalService, type ApproveResult } from './approvals/service.js';
 import { verifyToken } from './approvals/token.js';
 import { AuditEmitter } from './audit/emitter.js';
 import { scopesFor } from './budget/scoped.js';
 import { RunStop, WardenConfigError, WardenError } from './errors.js';
 import { systemClock } from './internal/clock.js';
+import { defaultIdGenerator } from './internal/ids.js';
 import { resolveOptions, type WardenOptions } from './options.js';
 import { findCurrentRun, withCurrentRun } from './run/context.js';
 import type { WardenCore } from './run/core.js';
@@ -146,7 +146,7 @@ export function createWarden<const TTools extends readonly AnyTool[] = readonly 
     store,
     tracer,
     clock,
-    generateId: resolved.generateId ?? (() => ulid()),
+    generateId: resolved.generateId ?? defaultIdGenerator(),
     random: resolved.random ?? Math.random,
     audit,
     breakers,
