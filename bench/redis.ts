@@ -3,12 +3,17 @@
 // says so and exits 0.
 //
 //   node --import tsx bench/redis.ts
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { redisStore } from 'agent-warden/redis';
 import { type Command, Redis } from 'ioredis';
+import {
+  freePort,
+  redisServerVersion,
+  spawnRedisServer,
+  stopRedisServer,
+} from '../test/support/spawn-redis.js';
 import { benchWarden, expectOk, readArgs, writeArgs } from './fixtures.js';
 import { formatNs, main, printTable, QUICK, Reporter } from './harness.js';
 import type { RedisWorkerResult, RedisWorkerTask } from './redis-worker.js';
@@ -24,69 +29,18 @@ interface Server {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
-    });
-  });
-}
-
 /** AGENT_WARDEN_REDIS_URL, or a throwaway redis-server (no persistence); null when neither is there. */
 async function startRedis(): Promise<Server | null> {
   const given = process.env.AGENT_WARDEN_REDIS_URL;
   if (given) return { url: given, origin: 'AGENT_WARDEN_REDIS_URL', stop: async () => {} };
-  const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) return null;
+  const version = redisServerVersion();
+  if (version === null) return null;
   const port = await freePort();
-  const server: ChildProcess = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--protected-mode',
-      'yes',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('redis-server did not start within 10 s')), 10_000);
-    let output = '';
-    server.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    server.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis-server exited with ${code}: ${output.slice(-300)}`));
-    });
-  });
-  server.stdout!.removeAllListeners('data');
-  server.stdout!.resume();
-  server.stderr!.resume();
-  server.removeAllListeners('exit');
-  const version = /v=(\S+)/.exec(probe.stdout)?.[1] ?? '?';
+  const server = await spawnRedisServer(port);
   return {
     url: `redis://127.0.0.1:${port}`,
     origin: `redis-server ${version} started here on port ${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (server.exitCode !== null) return resolve();
-        server.once('exit', () => resolve());
-        server.kill('SIGTERM');
-      }),
+    stop: () => stopRedisServer(server),
   };
 }
 

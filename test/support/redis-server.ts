@@ -1,26 +1,12 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import type { TestProject } from 'vitest/node';
+import { freePort, redisServerVersion, spawnRedisServer, stopRedisServer } from './spawn-redis.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** URL of the Redis server the tests use, or an explanation of why there is none. */
     redis: { url: string } | { missing: string };
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 let child: ChildProcess | undefined;
@@ -36,8 +22,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('redis', { url: given });
     return async () => {};
   }
-  const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
+  if (redisServerVersion() === null) {
     project.provide('redis', {
       missing:
         'redis-server is not installed and AGENT_WARDEN_REDIS_URL is not set: install it ' +
@@ -46,55 +31,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => {};
   }
   const port = await freePort();
-  child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--protected-mode',
-      'yes',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('redis-server did not start within 10 s')), 10_000);
-    let output = '';
-    child!.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child!.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis-server exited with ${code}: ${output.slice(-500)}`));
-    });
-  });
-  child.stdout!.removeAllListeners('data');
-  child.stdout!.resume();
-  child.stderr!.resume();
-  child.removeAllListeners('exit');
+  child = await spawnRedisServer(port);
   const url = `redis://127.0.0.1:${port}`;
   process.env.AGENT_WARDEN_REDIS_URL = url;
   project.provide('redis', { url });
   return async () => {
     const c = child;
     child = undefined;
-    if (!c || c.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill('SIGTERM');
-      setTimeout(() => {
-        c.kill('SIGKILL');
-        resolve();
-      }, 3_000).unref();
-    });
+    await stopRedisServer(c);
   };
 }
