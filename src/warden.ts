@@ -20,6 +20,7 @@ import type { ToolCall } from './tools/call.js';
 import { type AnyTool, defineTool, type ToolContext, type ToolNameOf } from './tools/define-tool.js';
 import { fail, type ToolOutcome } from './tools/outcome.js';
 import { ToolRegistry } from './tools/registry.js';
+import { Deadlines } from './tools/resilience/attempts.js';
 import { BreakerRegistry } from './tools/resilience/breakers.js';
 import { VERSION } from './version.js';
 
@@ -140,6 +141,7 @@ export function createWarden<const TTools extends readonly AnyTool[] = readonly 
           : SPAN_EVENT.BREAKER_HALF_OPEN;
     call?.span.span.addEvent(event, { [ATTR.WARDEN_BREAKER_KEY]: key });
   });
+  const deadlines = new Deadlines();
   const core: WardenCore = {
     options: resolved,
     registry,
@@ -150,6 +152,7 @@ export function createWarden<const TTools extends readonly AnyTool[] = readonly 
     random: resolved.random ?? Math.random,
     audit,
     breakers,
+    deadlines,
     get approvals() {
       return approvals;
     },
@@ -405,6 +408,7 @@ export function createWarden<const TTools extends readonly AnyTool[] = readonly 
         );
       }
       breakers.shutdown();
+      deadlines.close();
       await resolved.audit?.close?.();
       // A store passed in may be shared with other wardens: its owner closes it.
       if (ownsStore) await store.close?.();

@@ -44,6 +44,11 @@ export class AuditEmitter {
     return this.#sink !== undefined;
   }
 
+  /** True when anything receives events (a sink or `onEvent`); callers may skip building events otherwise. */
+  get active(): boolean {
+    return this.#sink !== undefined || this.#onEvent !== undefined;
+  }
+
   /** True when the sink asked for content (arguments, results, model responses). */
   get wantsContent(): boolean {
     return this.#sink?.content === true;
@@ -78,19 +83,27 @@ export class AuditEmitter {
     return event;
   }
 
-  /** Emit an event and wait until the sink has it; rejects when the sink fails. */
-  async emitStrict(identity: EventIdentity | undefined, body: AuditEventBody): Promise<AuditEvent> {
+  /**
+   * Emit an event and wait until the sink has it; rejects (or throws) when the sink fails. Without a sink
+   * there is nothing to wait for, and nothing is returned to await.
+   */
+  emitStrict(identity: EventIdentity | undefined, body: AuditEventBody): Promise<void> | undefined {
     const event = this.#build(identity, body);
     this.#notify(event);
-    if (this.#sink) {
-      try {
-        await this.#sink.write(event);
-      } catch (error) {
-        this.#failed(error, event);
-        throw error;
-      }
+    const sink = this.#sink;
+    if (!sink) return undefined;
+    let written: Promise<void> | void;
+    try {
+      written = sink.write(event);
+    } catch (error) {
+      this.#failed(error, event);
+      throw error;
     }
-    return event;
+    if (!written || typeof (written as Promise<void>).then !== 'function') return undefined;
+    return Promise.resolve(written).then(undefined, (error: unknown) => {
+      this.#failed(error, event);
+      throw error;
+    });
   }
 
   #build(identity: EventIdentity | undefined, body: AuditEventBody): AuditEvent {

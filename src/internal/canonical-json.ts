@@ -6,17 +6,17 @@
  * Throws `TypeError` on cycles and BigInt, like `JSON.stringify`.
  */
 export function canonicalJson(value: unknown): string {
-  const out = serialise(value, new Set());
+  const out = serialise(value, []);
   return out === undefined ? 'null' : out;
 }
 
-function serialise(value: unknown, seen: Set<object>): string | undefined {
-  if (value === null) return 'null';
+/** `ancestors` holds the objects being serialised above this one (a cycle brings one back). */
+function serialise(value: unknown, ancestors: object[]): string | undefined {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
     case 'number':
-      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+      return Number.isFinite(value) ? `${value}` : 'null';
     case 'boolean':
       return value ? 'true' : 'false';
     case 'bigint':
@@ -26,24 +26,34 @@ function serialise(value: unknown, seen: Set<object>): string | undefined {
     case 'symbol':
       return undefined;
   }
+  if (value === null) return 'null';
   const obj = value as object;
   if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') {
-    return serialise((obj as { toJSON(): unknown }).toJSON(), seen);
+    return serialise((obj as { toJSON(): unknown }).toJSON(), ancestors);
   }
-  if (seen.has(obj)) throw new TypeError('canonicalJson: cyclic structure');
-  seen.add(obj);
-  try {
-    if (Array.isArray(obj)) {
-      return `[${obj.map((item) => serialise(item, seen) ?? 'null').join(',')}]`;
+  if (ancestors.includes(obj)) throw new TypeError('canonicalJson: cyclic structure');
+  ancestors.push(obj);
+  let out: string;
+  if (Array.isArray(obj)) {
+    out = '[';
+    for (let i = 0; i < obj.length; i++) {
+      if (i > 0) out += ',';
+      out += serialise(obj[i], ancestors) ?? 'null';
     }
-    const keys = Object.keys(obj).sort();
-    const parts: string[] = [];
+    out += ']';
+  } else {
+    const keys = Object.keys(obj);
+    if (keys.length > 1) keys.sort();
+    out = '{';
+    let first = true;
     for (const key of keys) {
-      const item = serialise((obj as Record<string, unknown>)[key], seen);
-      if (item !== undefined) parts.push(`${JSON.stringify(key)}:${item}`);
+      const item = serialise((obj as Record<string, unknown>)[key], ancestors);
+      if (item === undefined) continue;
+      out += first ? `${JSON.stringify(key)}:${item}` : `,${JSON.stringify(key)}:${item}`;
+      first = false;
     }
-    return `{${parts.join(',')}}`;
-  } finally {
-    seen.delete(obj);
+    out += '}';
   }
+  ancestors.pop();
+  return out;
 }

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 
-/** Hex SHA-256 of a string. */
+/** Hex SHA-256 of a string (one-shot `crypto.hash`: no Hash object per call). */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 /** Hex SHA-256 of a value's canonical JSON. */

@@ -13,6 +13,7 @@ import { ATTR, SPAN_EVENT } from '../telemetry/attributes.js';
 import type { SpanHandle } from '../telemetry/span.js';
 import type { ToolOutcome } from '../tools/outcome.js';
 import { runToolPipeline } from '../tools/pipeline.js';
+import type { Attempt } from '../tools/resilience/attempts.js';
 import { storeErrorEvent } from './before-call.js';
 import type { WardenCore } from './core.js';
 import { beginModelCall, callModel } from './model-call.js';
@@ -82,6 +83,8 @@ export class RunImpl implements Run {
   /** Free-form per-run state owned by pipeline steps (e.g. loop detection). */
   readonly stepState = new Map<string, unknown>();
   readonly #controller = new AbortController();
+  /** Tool attempts running now: a stop ends them at once (see tools/resilience/attempts.ts). */
+  readonly inFlight = new Set<Attempt>();
   readonly #counters: Counters = {
     steps: 0,
     toolCalls: 0,
@@ -244,6 +247,7 @@ export class RunImpl implements Run {
       this.core.audit.emit(this.identity, { type: 'loop_detected', tool: d.tool, repeats: d.repeats });
     }
     this.#controller.abort(stop);
+    for (const attempt of this.inFlight) attempt.abort(stop);
     return stop;
   }
 

@@ -22,6 +22,7 @@ import type {
   Store,
 } from './types.js';
 import { windowBounds } from './windows.js';
+import { IN_PROCESS } from './with-timeout.js';
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -113,6 +114,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
 }
 
 class MemoryStore implements Store {
+  /** Answers in-process, in the same tick: no operation can hang, so no time-out is armed around it. */
+  readonly [IN_PROCESS] = true;
+
   readonly #maxKeys: number;
   readonly #maxResultBytes: number;
   readonly #clock: Clock | undefined;

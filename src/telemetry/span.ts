@@ -31,27 +31,35 @@ export function startSpan(
   attributes: Attributes,
   parent: Context,
 ): SpanHandle {
-  const span = tracer.startSpan(name, { kind, attributes }, parent);
-  const context = trace.setSpan(parent, span);
-  let ended = false;
-  let failed = false;
-  return {
-    span,
-    context,
-    fail(errorType, message, exception) {
-      if (ended) return;
-      failed = true;
-      span.setAttribute(ATTR.ERROR_TYPE, errorType);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: message ?? errorType });
-      if (exception instanceof Error) span.recordException(exception);
-    },
-    end() {
-      if (ended) return;
-      ended = true;
-      if (!failed) span.setStatus({ code: SpanStatusCode.OK });
-      span.end();
-    },
-  };
+  return new Handle(tracer.startSpan(name, { kind, attributes }, parent), parent);
+}
+
+class Handle implements SpanHandle {
+  readonly span: Span;
+  readonly context: Context;
+  #ended = false;
+  #failed = false;
+
+  constructor(span: Span, parent: Context) {
+    this.span = span;
+    this.context = trace.setSpan(parent, span);
+  }
+
+  fail(errorType: string, message?: string, exception?: unknown): void {
+    if (this.#ended) return;
+    this.#failed = true;
+    const span = this.span;
+    span.setAttribute(ATTR.ERROR_TYPE, errorType);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: message ?? errorType });
+    if (exception instanceof Error) span.recordException(exception);
+  }
+
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (!this.#failed) this.span.setStatus({ code: SpanStatusCode.OK });
+    this.span.end();
+  }
 }
 
 /**

@@ -22,6 +22,8 @@ export interface ToolCall {
   inputArgs?: Record<string, unknown>;
   /** Set by the schema step: the parsed, validated arguments. */
   args?: unknown;
+  /** Set by the step that needs it first; see `canonicalArgsOf`. */
+  canonicalArgs?: string;
   /** Set by the step that needs it first; see `argsHashOf`. */
   argsHash?: string;
   idempotencyKey?: string;
@@ -37,6 +39,8 @@ export interface ToolCall {
   mayHaveTakenEffect?: boolean;
   /** Set when the outcome is a stored result of an earlier identical call. */
   replayed?: boolean;
+  /** The call's identity for loop detection (see steps/loops.ts). */
+  loopSignature?: string;
   /** Set once loop detection has counted this call. */
   loopObserved?: boolean;
   /** Set when a valid approval token was redeemed for this call. */

@@ -40,35 +40,64 @@ export type ToolOutcomeFailure = OutcomeMethods & {
 /** What `run.tool()` returns: a value, or a problem the model can fix or route around. */
 export type ToolOutcome<T = unknown> = ToolOutcomeOk<T> | ToolOutcomeFailure;
 
-function okForModel(this: ToolOutcomeOk): string {
-  if (typeof this.value === 'string') return this.value;
-  try {
-    return JSON.stringify(this.value) ?? 'null';
-  } catch {
-    return '"[unserialisable result]"';
+/**
+ * Outcomes are frozen instances of two small classes: `forModel` lives on the prototype (not an own,
+ * enumerable property), so an outcome serialises to its data and costs one allocation.
+ */
+class OkOutcome<T> {
+  declare readonly ok: true;
+  declare readonly value: T;
+  declare readonly replayed: boolean;
+  declare readonly callId: string;
+  declare readonly fallback?: boolean;
+
+  constructor(value: T, callId: string, replayed: boolean, fallback: boolean) {
+    const self = this as { -readonly [K in keyof OkOutcome<T>]: OkOutcome<T>[K] };
+    self.ok = true;
+    self.value = value;
+    self.replayed = replayed;
+    self.callId = callId;
+    if (fallback) self.fallback = true;
+    Object.freeze(this);
+  }
+
+  forModel(): string {
+    if (typeof this.value === 'string') return this.value;
+    try {
+      return JSON.stringify(this.value) ?? 'null';
+    } catch {
+      return '"[unserialisable result]"';
+    }
   }
 }
 
-function failureForModel(this: ToolOutcomeFailure): string {
-  const { code, message, retryable } = this.error;
-  return JSON.stringify({ error: { code, message, retryable } });
+class FailureOutcome {
+  declare readonly ok: false;
+  declare readonly error: ToolOutcomeError;
+  declare readonly callId: string;
+  declare readonly pending?: PendingRef;
+
+  constructor(error: ToolOutcomeError, callId: string, pending: PendingRef | undefined) {
+    const self = this as { -readonly [K in keyof FailureOutcome]: FailureOutcome[K] };
+    self.ok = false;
+    self.error = Object.freeze({ ...error });
+    self.callId = callId;
+    if (pending) self.pending = pending;
+    Object.freeze(this);
+  }
+
+  forModel(): string {
+    const { code, message, retryable } = this.error;
+    return JSON.stringify({ error: { code, message, retryable } });
+  }
 }
 
 export function okOutcome<T>(
   value: T,
   callId: string,
-  options: { replayed?: boolean; fallback?: boolean } = {},
+  options?: { replayed?: boolean; fallback?: boolean },
 ): ToolOutcomeOk<T> {
-  const outcome: ToolOutcomeOk<T> = {
-    ok: true,
-    value,
-    replayed: options.replayed ?? false,
-    callId,
-    ...(options.fallback ? { fallback: true } : {}),
-    forModel: okForModel,
-  };
-  Object.defineProperty(outcome, 'forModel', { enumerable: false });
-  return Object.freeze(outcome);
+  return new OkOutcome(value, callId, options?.replayed ?? false, options?.fallback === true);
 }
 
 export function failureOutcome(
@@ -76,15 +105,7 @@ export function failureOutcome(
   callId: string,
   pending?: PendingRef,
 ): ToolOutcomeFailure {
-  const outcome: ToolOutcomeFailure = {
-    ok: false,
-    error: Object.freeze({ ...error }),
-    callId,
-    ...(pending ? { pending } : {}),
-    forModel: failureForModel,
-  };
-  Object.defineProperty(outcome, 'forModel', { enumerable: false });
-  return Object.freeze(outcome);
+  return new FailureOutcome(error, callId, pending);
 }
 
 /** Default retryability of each outcome code. */

@@ -1,4 +1,4 @@
-import { SpanKind } from '@opentelemetry/api';
+import { type Attributes, SpanKind } from '@opentelemetry/api';
 import { RunStop } from '../errors.js';
 import type { RunImpl } from '../run/run.js';
 import type { ToolCallOptions } from '../run/types.js';
@@ -98,10 +98,16 @@ export async function runToolPipeline(
   let thrown: unknown;
   try {
     for (const step of PIPELINE) {
-      const result = await step.run(call);
+      // Most steps answer synchronously; only a promise is awaited.
+      let result = step.run(call);
+      if (result !== undefined && typeof (result as Promise<unknown>).then === 'function') {
+        result = await result;
+      }
       if (result) {
         // The kill and budget checks deferred from steps 1 and 3 come before this step's outcome.
-        outcome = (await flushFirst(call)) ?? result;
+        outcome = call.deferred
+          ? ((await flushFirst(call)) ?? (result as ToolOutcome))
+          : (result as ToolOutcome);
         break;
       }
     }
@@ -109,11 +115,13 @@ export async function runToolPipeline(
   } catch (error) {
     thrown = error;
     // A step threw before the deferred checks were made: they still come first.
-    try {
-      const first = await flushFirst(call);
-      if (first) [outcome, thrown] = [first, undefined];
-    } catch (stop) {
-      thrown = stop;
+    if (call.deferred) {
+      try {
+        const first = await flushFirst(call);
+        if (first) [outcome, thrown] = [first, undefined];
+      } catch (stop) {
+        thrown = stop;
+      }
     }
   }
   if (outcome && !outcome.ok && !call.loopObserved) {
@@ -127,7 +135,8 @@ export async function runToolPipeline(
       thrown = error;
     }
   }
-  for (const finalize of call.finalizers) {
+  for (let i = 0; i < call.finalizers.length; i++) {
+    const finalize = call.finalizers[i]!;
     try {
       await finalize(outcome, thrown);
     } catch (error) {
@@ -150,19 +159,25 @@ function finish(call: ToolCall, outcome: ToolOutcome | null, thrown: unknown): v
       ? thrown.code
       : errorTypeOf(thrown);
   const tool = call.tool;
-  s.setAttribute(ATTR.WARDEN_TOOL_OUTCOME, code);
-  if (tool) s.setAttribute(ATTR.WARDEN_TOOL_EFFECT, tool.effect);
-  if (call.attempts > 0) s.setAttribute(ATTR.WARDEN_TOOL_ATTEMPTS, call.attempts);
-  if (call.idempotencyKey) s.setAttribute(ATTR.WARDEN_IDEMPOTENCY_KEY, call.idempotencyKey);
-  if (call.idempotencyKey) s.setAttribute(ATTR.WARDEN_IDEMPOTENCY_REPLAYED, call.replayed === true);
-  const { telemetry } = run.core.options;
-  if (telemetry.recordInputs && call.args !== undefined) {
-    const text = record(call, 'tool_arguments', call.args);
-    if (text !== undefined) s.setAttribute(ATTR.GEN_AI_TOOL_CALL_ARGUMENTS, text);
-  }
-  if (telemetry.recordOutputs && outcome?.ok) {
-    const text = record(call, 'tool_result', outcome.value);
-    if (text !== undefined) s.setAttribute(ATTR.GEN_AI_TOOL_CALL_RESULT, text);
+  // A span that records nothing (no tracer, or sampled out) gets no attributes: they would be dropped.
+  if (s.isRecording()) {
+    const attributes: Attributes = { [ATTR.WARDEN_TOOL_OUTCOME]: code };
+    if (tool) attributes[ATTR.WARDEN_TOOL_EFFECT] = tool.effect;
+    if (call.attempts > 0) attributes[ATTR.WARDEN_TOOL_ATTEMPTS] = call.attempts;
+    if (call.idempotencyKey) {
+      attributes[ATTR.WARDEN_IDEMPOTENCY_KEY] = call.idempotencyKey;
+      attributes[ATTR.WARDEN_IDEMPOTENCY_REPLAYED] = call.replayed === true;
+    }
+    const { telemetry } = run.core.options;
+    if (telemetry.recordInputs && call.args !== undefined) {
+      const text = record(call, 'tool_arguments', call.args);
+      if (text !== undefined) attributes[ATTR.GEN_AI_TOOL_CALL_ARGUMENTS] = text;
+    }
+    if (telemetry.recordOutputs && outcome?.ok) {
+      const text = record(call, 'tool_result', outcome.value);
+      if (text !== undefined) attributes[ATTR.GEN_AI_TOOL_CALL_RESULT] = text;
+    }
+    s.setAttributes(attributes);
   }
   if (code !== 'ok') {
     const message =
@@ -170,6 +185,7 @@ function finish(call: ToolCall, outcome: ToolOutcome | null, thrown: unknown): v
     span.fail(code, message, outcome ? undefined : thrown);
   }
   span.end();
+  if (!run.core.audit.active) return; // nobody receives audit events: do not build one
   const argsHash = argsHashOf(call);
   run.core.audit.emit(
     run.identity,

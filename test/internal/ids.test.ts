@@ -1,6 +1,6 @@
 import { decodeTime, isValid } from 'ulid';
 import { describe, expect, it } from 'vitest';
-import { defaultIdGenerator, pooledRandom } from '../../src/internal/ids.js';
+import { defaultIdGenerator } from '../../src/internal/ids.js';
 
 describe('default ids', () => {
   it('are valid, time-sortable ULIDs, unique across many draws and pool refills', () => {
@@ -12,16 +12,22 @@ describe('default ids', () => {
     expect(decodeTime(ids[0]!)).toBeGreaterThanOrEqual(before - 1);
   });
 
-  it('draw uniformly from [0, 1)', () => {
-    const random = pooledRandom();
-    const buckets = new Array<number>(32).fill(0);
-    const draws = 64_000;
-    for (let i = 0; i < draws; i++) {
-      const value = random();
-      expect(value >= 0 && value < 1).toBe(true);
-      buckets[Math.floor(value * 32)]!++;
+  it('draw each random character uniformly from the 32 of the ULID alphabet', () => {
+    const generate = defaultIdGenerator();
+    const counts = new Map<string, number>();
+    const ids = 4_000; // 64,000 random characters
+    for (let i = 0; i < ids; i++) {
+      for (const char of generate().slice(10)) counts.set(char, (counts.get(char) ?? 0) + 1);
     }
-    // Each of the 32 ULID characters is expected 2,000 times; 6 standard deviations of slack.
-    for (const count of buckets) expect(Math.abs(count - 2_000)).toBeLessThan(6 * Math.sqrt(2_000));
+    expect(counts.size).toBe(32);
+    // Each character is expected 2,000 times; 6 standard deviations of slack.
+    for (const count of counts.values()) expect(Math.abs(count - 2_000)).toBeLessThan(6 * Math.sqrt(2_000));
+  });
+
+  it('differ in their random part within one millisecond', () => {
+    const generate = defaultIdGenerator();
+    const ids = Array.from({ length: 1_000 }, () => generate());
+    const sameMs = ids.filter((id) => id.slice(0, 10) === ids[0]!.slice(0, 10));
+    expect(new Set(sameMs.map((id) => id.slice(10))).size).toBe(sameMs.length);
   });
 });

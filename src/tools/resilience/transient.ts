@@ -1,4 +1,4 @@
-import { AttemptTimeout } from './timeout.js';
+import { AttemptTimeout } from './attempts.js';
 
 const TRANSIENT_STATUS = new Set([408, 425, 429]);
 const TRANSIENT_CODES = new Set([

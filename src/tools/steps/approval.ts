@@ -54,51 +54,54 @@ const PENDING_BY_CALL = 'approvals.pendingByCall';
  */
 export const approval: PipelineStep = {
   name: 'approval',
-  async run(call) {
-    const tool = call.tool!;
-    if (!tool.mayNeedApproval) return undefined;
-    const { run } = call;
-    const core = run.core;
-    let level: ApprovalLevel;
-    try {
-      level = await approvalLevel(call);
-    } catch {
-      level = 'dual';
+  run(call) {
+    return call.tool!.mayNeedApproval ? checkApproval(call) : undefined;
+  },
+};
+
+async function checkApproval(call: ToolCall): Promise<ToolOutcome | undefined> {
+  const tool = call.tool!;
+  const { run } = call;
+  const core = run.core;
+  let level: ApprovalLevel;
+  try {
+    level = await approvalLevel(call);
+  } catch {
+    level = 'dual';
+  }
+  // A token given for this call is always checked, even if the call would not need approval now:
+  // it names one call for one user, once (executeApproved relies on this).
+  if (level === 'none' && call.options.approval === undefined) return undefined;
+  // Tokens and pending approvals are store work with effects: the kill and budget checks answer first.
+  const first = await flushFirst(call);
+  if (first) return first;
+  const approvals = core.approvals;
+  const argsHash = argsHashOf(call)!;
+  const binding = { tool: tool.name, argsHash, userId: run.userId, tenantId: run.tenantId };
+  try {
+    const explicit = call.options.approval;
+    if (explicit !== undefined) {
+      const redeemed = await approvals.redeem(explicit, binding, run.identity);
+      if (!redeemed.ok) return invalid(call, redeemed.problem, redeemed.pendingId);
+      call.approvedPendingId = redeemed.pendingId;
+      call.span.span.setAttribute(ATTR.WARDEN_APPROVAL_ID, redeemed.pendingId);
+      return undefined;
     }
-    // A token given for this call is always checked, even if the call would not need approval now:
-    // it names one call for one user, once (executeApproved relies on this).
-    if (level === 'none' && call.options.approval === undefined) return undefined;
-    // Tokens and pending approvals are store work with effects: the kill and budget checks answer first.
-    const first = await flushFirst(call);
-    if (first) return first;
-    const approvals = core.approvals;
-    const argsHash = argsHashOf(call)!;
-    const binding = { tool: tool.name, argsHash, userId: run.userId, tenantId: run.tenantId };
-    try {
-      const explicit = call.options.approval;
-      if (explicit !== undefined) {
-        const redeemed = await approvals.redeem(explicit, binding, run.identity);
-        if (!redeemed.ok) return invalid(call, redeemed.problem, redeemed.pendingId);
+    if (level === 'none') return undefined;
+    for (const token of run.approvals) {
+      const redeemed = await approvals.redeem(token, binding, run.identity);
+      if (redeemed.ok) {
         call.approvedPendingId = redeemed.pendingId;
         call.span.span.setAttribute(ATTR.WARDEN_APPROVAL_ID, redeemed.pendingId);
         return undefined;
       }
-      if (level === 'none') return undefined;
-      for (const token of run.approvals) {
-        const redeemed = await approvals.redeem(token, binding, run.identity);
-        if (redeemed.ok) {
-          call.approvedPendingId = redeemed.pendingId;
-          call.span.span.setAttribute(ATTR.WARDEN_APPROVAL_ID, redeemed.pendingId);
-          return undefined;
-        }
-      }
-      return await requestApproval(call, level, argsHash);
-    } catch (error) {
-      if (run.stopped) throw run.stopped;
-      return storeFailure(call, 'approval', error, { allowFailOpen: false });
     }
-  },
-};
+    return await requestApproval(call, level, argsHash);
+  } catch (error) {
+    if (run.stopped) throw run.stopped;
+    return storeFailure(call, 'approval', error, { allowFailOpen: false });
+  }
+}
 
 async function requestApproval(call: ToolCall, level: 'confirm' | 'dual', argsHash: string) {
   const { run } = call;

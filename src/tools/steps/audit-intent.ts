@@ -1,16 +1,29 @@
 import { argsHashOf } from '../args-hash.js';
-import type { PipelineStep } from '../call.js';
-import { fail } from '../outcome.js';
+import type { PipelineStep, ToolCall } from '../call.js';
+import { fail, type ToolOutcome } from '../outcome.js';
 
-/** 9. Write tools: the intent reaches the audit sink before `execute`, or the tool does not run. */
+function unavailable(call: ToolCall): ToolOutcome {
+  return fail(
+    'audit_unavailable',
+    `${call.tool!.name}: the audit trail cannot be written, so this action was not taken; try again later.`,
+    call.callId,
+  );
+}
+
+/**
+ * 9. Write tools: the intent reaches the audit sink before `execute`, or the tool does not run. With
+ * neither a sink nor `onEvent` nobody receives the event, and it is not built.
+ */
 export const auditIntent: PipelineStep = {
   name: 'audit-intent',
-  async run(call) {
+  run(call) {
     const tool = call.tool!;
-    if (tool.effect !== 'write') return undefined;
     const { run } = call;
+    const audit = run.core.audit;
+    if (tool.effect !== 'write' || !audit.active) return undefined;
+    let written: Promise<void> | undefined;
     try {
-      await run.core.audit.emitStrict(run.identity, {
+      written = audit.emitStrict(run.identity, {
         type: 'tool_intent',
         tool: tool.name,
         callId: call.callId,
@@ -18,13 +31,12 @@ export const auditIntent: PipelineStep = {
         ...(call.idempotencyKey ? { idempotencyKey: call.idempotencyKey } : {}),
         effect: tool.effect,
       });
-      return undefined;
     } catch {
-      return fail(
-        'audit_unavailable',
-        `${tool.name}: the audit trail cannot be written, so this action was not taken; try again later.`,
-        call.callId,
-      );
+      return unavailable(call);
     }
+    return written?.then(
+      () => undefined,
+      () => unavailable(call),
+    );
   },
 };

@@ -1,5 +1,5 @@
-import type { PipelineStep } from '../call.js';
-import { fail } from '../outcome.js';
+import type { PipelineStep, ToolCall } from '../call.js';
+import { fail, type ToolOutcome } from '../outcome.js';
 import { deferKillCheck, deferToolCall, flushFirst } from './prechecks.js';
 
 const MAX_LISTED_TOOLS = 20;
@@ -47,16 +47,19 @@ export const allowlist: PipelineStep = {
  */
 export const toolCallBudget: PipelineStep = {
   name: 'tool-call-budget',
-  async run(call) {
+  run(call) {
     const { run } = call;
     const used = run.counters.toolCalls;
-    if (used >= run.limits.toolCalls) {
-      // The kill switch comes first.
-      const outcome = await flushFirst(call);
-      if (outcome) return outcome;
-      run.exceed('toolCalls', 'run', run.limits.toolCalls, used);
-    }
+    if (used >= run.limits.toolCalls) return exceeded(call, used);
     deferToolCall(call, run.scoped.limits('toolCalls'));
     return undefined;
   },
 };
+
+async function exceeded(call: ToolCall, used: number): Promise<ToolOutcome> {
+  const { run } = call;
+  // The kill switch comes first.
+  const outcome = await flushFirst(call);
+  if (outcome) return outcome;
+  return run.exceed('toolCalls', 'run', run.limits.toolCalls, used);
+}

@@ -5,9 +5,9 @@ import { ATTR } from '../../telemetry/attributes.js';
 import type { PipelineStep, ToolCall } from '../call.js';
 import type { ToolContext } from '../define-tool.js';
 import { fail, okOutcome, type ToolOutcome } from '../outcome.js';
+import { Attempt, AttemptTimeout } from '../resilience/attempts.js';
 import { BreakerOpenError } from '../resilience/breaker.js';
 import { NonErrorThrown, withRetries } from '../resilience/retry.js';
-import { AttemptTimeout } from '../resilience/timeout.js';
 import { isTransientError } from '../resilience/transient.js';
 
 export { AttemptTimeout };
@@ -20,7 +20,8 @@ export function errorMessage(error: unknown): string {
   return text.length > MAX_ERROR_MESSAGE ? `${text.slice(0, MAX_ERROR_MESSAGE)}…` : text;
 }
 
-function toolContext(call: ToolCall, attempt: number, signal: AbortSignal): ToolContext {
+/** The context handed to `execute`: its `signal` is made when the tool first reads it (see attempts.ts). */
+function attemptContext(call: ToolCall, attempt: number, state: Attempt): ToolContext {
   const { run } = call;
   return {
     runId: run.id,
@@ -31,34 +32,58 @@ function toolContext(call: ToolCall, attempt: number, signal: AbortSignal): Tool
     sessionId: run.sessionId,
     idempotencyKey: call.idempotencyKey,
     attempt,
-    signal,
+    // An own, enumerable accessor: `{ ...ctx }` still carries the signal.
+    get signal() {
+      return state.signal;
+    },
+  };
+}
+
+/** The context handed to a breaker's `fallback`: the run's signal. */
+function fallbackContext(call: ToolCall): ToolContext {
+  const { run } = call;
+  return {
+    runId: run.id,
+    callId: call.callId,
+    toolName: call.tool!.name,
+    userId: run.userId,
+    tenantId: run.tenantId,
+    sessionId: run.sessionId,
+    idempotencyKey: call.idempotencyKey,
+    attempt: call.attempts,
+    signal: run.signal,
   };
 }
 
 /**
- * One attempt of `execute`, with its own timeout and its own `AbortSignal`
- * linked to the run's (never shared between calls). Resolves with the value
- * or rejects with the error: an `AttemptTimeout` on timeout, the run's
- * `RunStop` when the run ends.
+ * One attempt of `execute`, with its own timeout and its own `AbortSignal`, which the run aborts
+ * when it stops (never shared between calls). Resolves with the value or rejects with the error: an
+ * `AttemptTimeout` on timeout, the run's `RunStop` when the run ends.
  */
-export async function executeAttempt(call: ToolCall, attempt: number): Promise<unknown> {
+export function executeAttempt(call: ToolCall, attempt: number): Promise<unknown> {
   const tool = call.tool!;
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(new AttemptTimeout(tool.timeoutMs)), tool.timeoutMs);
-  // Not unref'd: a hung tool must still end in tool_timeout, not let the process exit mid-call.
-  // The timer is cleared as soon as the attempt settles.
-  const signal = AbortSignal.any([call.run.signal, timeout.signal]);
-  const ctx = toolContext(call, attempt, signal);
-  try {
-    return await raceAbort(
-      otelContext.with(call.span.context, () =>
-        Promise.resolve().then(() => tool.tool.execute(call.args, ctx)),
-      ),
-      signal,
-    );
-  } finally {
-    clearTimeout(timer);
+  const { run } = call;
+  const state = new Attempt(run, run.core.deadlines, tool.timeoutMs);
+  if (run.signal.aborted) {
+    state.abort(run.signal.reason);
+    return state.promise;
   }
+  let result: unknown;
+  try {
+    // User spans made inside `execute` nest under the tool span (with a context manager registered).
+    result = otelContext.with(
+      call.span.context,
+      tool.tool.execute,
+      undefined,
+      call.args,
+      attemptContext(call, attempt, state),
+    );
+  } catch (error) {
+    state.failNow(error);
+    return state.promise;
+  }
+  state.follow(result);
+  return state.promise;
 }
 
 /** The breaker refused the call: use the tool's fallback, or return `circuit_open`. */
@@ -67,7 +92,7 @@ async function whenOpen(call: ToolCall, error: BreakerOpenError): Promise<ToolOu
   const fallback = tool.tool.fallback;
   if (fallback) {
     try {
-      const ctx = toolContext(call, call.attempts, call.run.signal);
+      const ctx = fallbackContext(call);
       call.value = await raceAbort(
         Promise.resolve().then(() => fallback(call.args, ctx, error)),
         call.run.signal,

@@ -1,7 +1,7 @@
-import { canonicalJson } from '../../internal/canonical-json.js';
 import { sha256Hex } from '../../internal/hash.js';
 import type { AfterCallRequest, IdempotencyClaim, IdempotencyRecord } from '../../store/types.js';
 import { ATTR } from '../../telemetry/attributes.js';
+import { argsHashOf, canonicalArgsOf } from '../args-hash.js';
 import type { PipelineStep, ToolCall } from '../call.js';
 import { fail, failureOutcome, okOutcome, type ToolOutcome } from '../outcome.js';
 import { isTransientError, surelyNotProcessed } from '../resilience/transient.js';
@@ -169,8 +169,9 @@ export const idempotency: PipelineStep = {
     }
     // A call run on an approval is keyed to its pending id: one approval, at most one effect.
     const explicit = given ?? (call.approvedPendingId ? `approval:${call.approvedPendingId}` : undefined);
-    const canonicalArgs = canonicalJson(call.args);
-    const fingerprint = sha256Hex(`${tool.name}|${canonicalArgs}`);
+    const canonicalArgs = canonicalArgsOf(call)!;
+    // The arguments' hash (shared with loop detection and the audit) names them: one hash, not two.
+    const fingerprint = `${tool.name}|${argsHashOf(call)}`;
     const key = explicit ?? deriveKey(call, canonicalArgs);
     const storeKey = `idem:${enc(run.tenantId)}:${enc(run.userId)}:${key}`;
     const owner = `${run.id}:${call.callId}:${run.core.generateId()}`;

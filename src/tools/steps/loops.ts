@@ -1,8 +1,9 @@
 import { canonicalJson } from '../../internal/canonical-json.js';
 import { sha256Hex } from '../../internal/hash.js';
 import { ATTR, SPAN_EVENT } from '../../telemetry/attributes.js';
-import { argsHashOf } from '../args-hash.js';
+import { argsHashOf, canonicalArgsOf } from '../args-hash.js';
 import type { PipelineStep, ToolCall } from '../call.js';
+import type { ToolOutcome } from '../outcome.js';
 import { flushFirst } from './prechecks.js';
 
 interface LoopState {
@@ -31,11 +32,24 @@ function rawSignature(raw: unknown): string {
   }
 }
 
-/** The call's identity for loop detection: tool name and canonical arguments. */
+/** Canonical arguments up to this length are compared as they are; longer ones by their hash. */
+const MAX_PLAIN_SIGNATURE = 256;
+
+/**
+ * The call's identity for loop detection: tool name and canonical arguments (their hash when long, so
+ * a run keeps at most a short string; a hash is computed only then).
+ */
 function signatureOf(call: ToolCall): string {
+  call.loopSignature ??= computeSignature(call);
+  return call.loopSignature;
+}
+
+function computeSignature(call: ToolCall): string {
   const name = typeof call.name === 'string' ? call.name : String(call.name);
-  const args = argsHashOf(call) ?? rawSignature(call.rawArgs);
-  return `${name}\n${args}`;
+  const canonical = canonicalArgsOf(call);
+  if (canonical === undefined) return `${name}\n#${rawSignature(call.rawArgs)}`;
+  if (canonical.length <= MAX_PLAIN_SIGNATURE) return `${name}\n=${canonical}`;
+  return `${name}\n#${argsHashOf(call)}`;
 }
 
 /**
@@ -76,13 +90,17 @@ function loopDue(call: ToolCall): boolean {
 /** 6. Loop detection: identical canonical calls in a row. */
 export const loops: PipelineStep = {
   name: 'loops',
-  async run(call) {
+  run(call) {
     // A warning or a stop is visible: the kill and budget checks of steps 1 and 3 answer first.
-    if (call.deferred && loopDue(call)) {
-      const outcome = await flushFirst(call);
-      if (outcome) return outcome;
-    }
+    if (call.deferred && loopDue(call)) return flushThenObserve(call);
     observeCall(call);
     return undefined;
   },
 };
+
+async function flushThenObserve(call: ToolCall): Promise<ToolOutcome | undefined> {
+  const outcome = await flushFirst(call);
+  if (outcome) return outcome;
+  observeCall(call);
+  return undefined;
+}

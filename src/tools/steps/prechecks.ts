@@ -51,6 +51,8 @@ function rewind(call: ToolCall, to: 'start' | 'budget'): void {
   if (to === 'start') delete call.tool;
   delete call.inputArgs;
   delete call.args;
+  delete call.canonicalArgs;
+  delete call.loopSignature;
   delete call.argsHash;
 }
 

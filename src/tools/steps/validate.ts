@@ -1,7 +1,7 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { PipelineStep, ToolCall } from '../call.js';
-import type { RuleContext, RuleIssue, RuleResult } from '../define-tool.js';
-import { fail } from '../outcome.js';
+import type { RuleContext, RuleIssue, RuleResult, ToolRule } from '../define-tool.js';
+import { fail, type ToolOutcome } from '../outcome.js';
 
 type Parsed = { ok: true; value: Record<string, unknown> } | { ok: false; message: string };
 
@@ -10,7 +10,7 @@ export function parseRawArguments(raw: unknown, maxBytes: number): Parsed {
   if (raw === undefined) return { ok: true, value: {} };
   let value: unknown = raw;
   if (typeof raw === 'string') {
-    if (Buffer.byteLength(raw) > maxBytes) {
+    if (raw.length * 3 > maxBytes && Buffer.byteLength(raw) > maxBytes) {
       return { ok: false, message: `arguments are larger than ${maxBytes} bytes; send smaller arguments` };
     }
     if (raw.trim() === '') return { ok: true, value: {} };
@@ -20,13 +20,14 @@ export function parseRawArguments(raw: unknown, maxBytes: number): Parsed {
       return { ok: false, message: 'arguments are not valid JSON; send a JSON object' };
     }
   } else {
-    let size: number;
+    let text: string;
     try {
-      size = Buffer.byteLength(JSON.stringify(raw) ?? '');
+      text = JSON.stringify(raw) ?? '';
     } catch {
       return { ok: false, message: 'arguments cannot be serialised as JSON; send a JSON object' };
     }
-    if (size > maxBytes) {
+    // A UTF-16 code unit is at most 3 bytes of UTF-8: count the bytes only when that bound is too high.
+    if (text.length * 3 > maxBytes && Buffer.byteLength(text) > maxBytes) {
       return { ok: false, message: `arguments are larger than ${maxBytes} bytes; send smaller arguments` };
     }
   }
@@ -40,10 +41,28 @@ function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return path.length === 0 ? '(arguments)' : path.map((p) => String(p)).join('.');
 }
 
+/** Schemas that needed `safeParseAsync` (async refinements or transforms): parsed async from then on. */
+const asyncSchemas = new WeakSet<z.ZodType>();
+
+type SchemaResult = { success: true; data: unknown } | { success: false; error: z.ZodError };
+
+/** Parse synchronously when the schema allows it (no promise per call), else asynchronously. */
+function parseWith(schema: z.ZodType, value: unknown): SchemaResult | Promise<SchemaResult> {
+  if (!asyncSchemas.has(schema)) {
+    try {
+      return schema.safeParse(value);
+    } catch (error) {
+      if (!(error instanceof z.core.$ZodAsyncError)) throw error;
+      asyncSchemas.add(schema);
+    }
+  }
+  return schema.safeParseAsync(value);
+}
+
 /** 4. Parse the arguments and check them against the tool's schema. */
 export const parseArguments: PipelineStep = {
   name: 'schema',
-  async run(call) {
+  run(call) {
     const tool = call.tool!;
     const parsed = parseRawArguments(call.rawArgs, call.run.core.options.limits.maxArgumentBytes);
     if (!parsed.ok) {
@@ -52,26 +71,31 @@ export const parseArguments: PipelineStep = {
       });
     }
     call.inputArgs = parsed.value;
-    const result = await (tool.tool.input as z.ZodType).safeParseAsync(parsed.value);
-    if (!result.success) {
-      const issues = result.error.issues.slice(0, 20).map((issue) => ({
-        path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
-        message: issue.message,
-      }));
-      const text = issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ');
-      return fail(
-        'invalid_arguments',
-        `${tool.name}: ${text} — fix the arguments and call again.`,
-        call.callId,
-        {
-          issues,
-        },
-      );
-    }
-    call.args = result.data;
-    return undefined;
+    const result = parseWith(tool.tool.input as z.ZodType, parsed.value);
+    return result instanceof Promise ? result.then((r) => afterSchema(call, r)) : afterSchema(call, result);
   },
 };
+
+function afterSchema(call: ToolCall, result: SchemaResult) {
+  const tool = call.tool!;
+  if (!result.success) {
+    const issues = result.error.issues.slice(0, 20).map((issue) => ({
+      path: issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
+      message: issue.message,
+    }));
+    const text = issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ');
+    return fail(
+      'invalid_arguments',
+      `${tool.name}: ${text} — fix the arguments and call again.`,
+      call.callId,
+      {
+        issues,
+      },
+    );
+  }
+  call.args = result.data;
+  return undefined;
+}
 
 export function ruleContext(call: ToolCall): RuleContext {
   const { run } = call;
@@ -102,37 +126,43 @@ function toIssues(result: RuleResult, index: number): RuleIssue[] {
 /** 5. Semantic rules, in order; the first failing rule ends the call. */
 export const rules: PipelineStep = {
   name: 'rules',
-  async run(call) {
-    const tool = call.tool!;
-    const list = tool.tool.rules ?? [];
-    if (list.length === 0) return undefined;
-    const ctx = ruleContext(call);
-    for (const [index, rule] of list.entries()) {
-      let result: RuleResult;
-      try {
-        result = await rule(call.args, ctx);
-      } catch (error) {
-        call.span.span.recordException(error instanceof Error ? error : new Error(String(error)));
-        return fail(
-          'tool_error',
-          `${tool.name}: the arguments could not be checked (a rule failed to run); do not retry this call.`,
-          call.callId,
-          { rule: index },
-        );
-      }
-      const issues = toIssues(result, index);
-      if (issues.length > 0) {
-        const text = issues
-          .map((i) => (i.path?.length ? `${formatPath(i.path)}: ${i.message}` : i.message))
-          .join('; ');
-        return fail(
-          'rule_violation',
-          `${tool.name}: ${text} — change the arguments or ask the user; do not repeat the same call.`,
-          call.callId,
-          { rule: index, issues },
-        );
-      }
-    }
-    return undefined;
+  run(call) {
+    const list = call.tool!.tool.rules;
+    return list === undefined || list.length === 0 ? undefined : checkRules(call, list);
   },
 };
+
+async function checkRules(
+  call: ToolCall,
+  list: ReadonlyArray<ToolRule<unknown>>,
+): Promise<ToolOutcome | undefined> {
+  const tool = call.tool!;
+  const ctx = ruleContext(call);
+  for (const [index, rule] of list.entries()) {
+    let result: RuleResult;
+    try {
+      result = await rule(call.args, ctx);
+    } catch (error) {
+      call.span.span.recordException(error instanceof Error ? error : new Error(String(error)));
+      return fail(
+        'tool_error',
+        `${tool.name}: the arguments could not be checked (a rule failed to run); do not retry this call.`,
+        call.callId,
+        { rule: index },
+      );
+    }
+    const issues = toIssues(result, index);
+    if (issues.length > 0) {
+      const text = issues
+        .map((i) => (i.path?.length ? `${formatPath(i.path)}: ${i.message}` : i.message))
+        .join('; ');
+      return fail(
+        'rule_violation',
+        `${tool.name}: ${text} — change the arguments or ask the user; do not repeat the same call.`,
+        call.callId,
+        { rule: index, issues },
+      );
+    }
+  }
+  return undefined;
+}
