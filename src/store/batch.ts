@@ -62,18 +62,27 @@ export interface AfterCallResult {
   release?: PromiseSettledResult<boolean>;
 }
 
+/** A promise's outcome as a `PromiseSettledResult` (never rejects). */
+function settled<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> {
+  return promise.then(
+    (value) => ({ status: 'fulfilled', value }),
+    (reason: unknown) => ({ status: 'rejected', reason }),
+  );
+}
+
 /** Waits for the answers of the parts `requested`; a part the store did not answer counts as failed. */
 async function collect<R>(
-  requested: Record<string, unknown>,
+  requested: readonly string[],
   answers: Record<string, Promise<unknown> | undefined>,
 ): Promise<R> {
-  const parts = Object.keys(requested).filter((part) => requested[part] !== undefined);
-  const settled = await Promise.allSettled(
-    parts.map(
-      (part) => answers[part] ?? Promise.reject(new Error(`the store did not answer the '${part}' part`)),
-    ),
-  );
-  return Object.fromEntries(parts.map((part, i) => [part, settled[i]])) as R;
+  // Every answer is already under way: waiting for them in turn takes as long as waiting for all.
+  const result: Record<string, PromiseSettledResult<unknown>> = {};
+  for (const part of requested) {
+    result[part] = await settled(
+      answers[part] ?? Promise.reject(new Error(`the store did not answer the '${part}' part`)),
+    );
+  }
+  return result as R;
 }
 
 /** Every part of a batch that could not even be started, failed with `error`. */
@@ -110,13 +119,13 @@ async function run<R>(
   parts: Record<string, unknown>,
   batch: (() => Promise<object>) | undefined,
 ): Promise<R> {
-  const requested = Object.keys(parts).filter((part) => parts[part] !== undefined);
+  const requested: string[] = [];
+  for (const part in parts) if (parts[part] !== undefined) requested.push(part);
   // One part is its own operation: nothing to batch.
   if (requested.length === 1 || !batch) {
-    const settled = await Promise.allSettled(
-      requested.map((part) => attempt(() => single(store, part, request))),
-    );
-    return Object.fromEntries(requested.map((part, i) => [part, settled[i]])) as R;
+    const answers: Record<string, Promise<unknown>> = {};
+    for (const part of requested) answers[part] = attempt(() => single(store, part, request));
+    return collect<R>(requested, answers);
   }
   let answers: Record<string, Promise<unknown> | undefined>;
   try {
@@ -124,7 +133,7 @@ async function run<R>(
   } catch (error) {
     answers = failed(parts, error);
   }
-  return collect<R>(parts, answers);
+  return collect<R>(requested, answers);
 }
 
 /**

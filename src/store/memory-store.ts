@@ -1,7 +1,7 @@
 import { WardenConfigError } from '../errors.js';
 import { type Clock, systemClock } from '../internal/clock.js';
 import { composeAfterCall, composeBeforeCall } from './batch.js';
-import { boundRecord, DEFAULT_MAX_RESULT_BYTES, maxResultBytesProblem } from './result-size.js';
+import { boundRecordText, DEFAULT_MAX_RESULT_BYTES, maxResultBytesProblem } from './result-size.js';
 import type {
   AfterCallAnswers,
   AfterCallRequest,
@@ -83,6 +83,9 @@ interface ClaimEntry extends Expiring {
   fingerprint: string;
   owner: string;
   fence: number;
+  /** The completed record as JSON (parsed again for each reader, so nobody shares or mutates it). */
+  recordText?: string;
+  /** A completed record JSON cannot represent, kept as a structured clone. */
   record?: IdempotencyRecord;
 }
 
@@ -298,7 +301,11 @@ class MemoryStore implements Store {
     const entry = this.#live(this.#claims, key, now);
     if (entry?.state === 'in_flight') return { status: 'in_flight', fingerprint: entry.fingerprint };
     if (entry) {
-      return { status: entry.state, fingerprint: entry.fingerprint, record: structuredClone(entry.record!) };
+      const record =
+        entry.recordText !== undefined
+          ? (JSON.parse(entry.recordText) as IdempotencyRecord)
+          : structuredClone(entry.record!);
+      return { status: entry.state, fingerprint: entry.fingerprint, record };
     }
     // No live entry, or an in-flight claim whose lease expired: (take over and) claim with a new fence.
     this.#ensureRoom(now, () => 1);
@@ -314,9 +321,14 @@ class MemoryStore implements Store {
     positive('ttlMs', ttlMs);
     const entry = this.#ownedClaim(key, owner, fence, now);
     if (!entry) return false;
-    const copy = structuredClone(boundRecord(record, this.#maxResultBytes));
+    const text = boundRecordText(record, this.#maxResultBytes);
     const expiresAt = now + ttlMs;
-    this.#claims.set(key, { ...entry, state, record: copy, expiresAt });
+    this.#claims.set(
+      key,
+      text !== undefined
+        ? { state, fingerprint: entry.fingerprint, owner, fence, recordText: text, expiresAt }
+        : { state, fingerprint: entry.fingerprint, owner, fence, record: structuredClone(record), expiresAt },
+    );
     this.#note(expiresAt);
     return true;
   }

@@ -38,3 +38,24 @@ export function maxResultBytesProblem(value: unknown): string | undefined {
     ? undefined
     : `must be a positive integer number of bytes, got ${String(value)}`;
 }
+
+/**
+ * {@link boundRecord}, returned as the JSON text of the record to keep — the copy a store keeps, made
+ * with the serialisation the size check needs anyway. `undefined` when JSON cannot represent the
+ * result (a cycle, a BigInt): the caller keeps a structured clone instead.
+ */
+export function boundRecordText(record: IdempotencyRecord, maxBytes: number): string | undefined {
+  const result = record.outcome === 'ok' ? record.value : record.error;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(result);
+  } catch {
+    return undefined;
+  }
+  if (json !== undefined && Buffer.byteLength(json, 'utf8') > maxBytes) {
+    return JSON.stringify(boundRecord(record, maxBytes));
+  }
+  const head = `{"outcome":${JSON.stringify(record.outcome)},"completedAt":${JSON.stringify(record.completedAt)}`;
+  if (json === undefined) return `${head}}`;
+  return `${head},${record.outcome === 'ok' ? '"value"' : '"error"'}:${json}}`;
+}

@@ -7,7 +7,8 @@
  *   is always its earliest deadline;
  * - the run ends its in-flight attempts itself ({@link Attempt.abort}), instead of one `abort`
  *   listener per attempt on the run's signal;
- * - the attempt's `AbortController` is made only when the tool reads `ctx.signal`.
+ * - the attempt's `AbortSignal` is its own controller's, aborted by those two (no `AbortSignal.any`,
+ *   whose weak references cost more than the rest of the attempt).
  */
 
 /** A deadline waiting in {@link Deadlines}. */
@@ -149,9 +150,7 @@ export class Attempt {
   #resolve!: (value: unknown) => void;
   #reject!: (reason: unknown) => void;
   #settled = false;
-  #controller: AbortController | undefined;
-  #abortReason: unknown;
-  #aborted = false;
+  readonly #controller = new AbortController();
 
   constructor(owner: AttemptOwner, deadlines: Deadlines, timeoutMs: number) {
     this.#owner = owner;
@@ -182,21 +181,15 @@ export class Attempt {
     this.#settle(false, error);
   }
 
-  /** The signal handed to the tool: made on first use; aborted if the attempt already was. */
+  /** The signal handed to the tool. */
   get signal(): AbortSignal {
-    if (!this.#controller) {
-      this.#controller = new AbortController();
-      if (this.#aborted) this.#controller.abort(this.#abortReason);
-    }
     return this.#controller.signal;
   }
 
-  /** The run stopped: abort the tool's signal and end the attempt with `reason`. */
+  /** The run stopped (or the time-out passed): abort the tool's signal and end the attempt with `reason`. */
   abort(reason: unknown): void {
     if (this.#settled) return;
-    this.#aborted = true;
-    this.#abortReason = reason;
-    this.#controller?.abort(reason);
+    this.#controller.abort(reason);
     this.#settle(false, reason);
   }
 

@@ -20,8 +20,8 @@ export function errorMessage(error: unknown): string {
   return text.length > MAX_ERROR_MESSAGE ? `${text.slice(0, MAX_ERROR_MESSAGE)}…` : text;
 }
 
-/** The context handed to `execute`: its `signal` is made when the tool first reads it (see attempts.ts). */
-function attemptContext(call: ToolCall, attempt: number, state: Attempt): ToolContext {
+/** The context handed to `execute`, with the attempt's own signal (see attempts.ts). */
+function attemptContext(call: ToolCall, attempt: number, signal: AbortSignal): ToolContext {
   const { run } = call;
   return {
     runId: run.id,
@@ -32,10 +32,7 @@ function attemptContext(call: ToolCall, attempt: number, state: Attempt): ToolCo
     sessionId: run.sessionId,
     idempotencyKey: call.idempotencyKey,
     attempt,
-    // An own, enumerable accessor: `{ ...ctx }` still carries the signal.
-    get signal() {
-      return state.signal;
-    },
+    signal,
   };
 }
 
@@ -76,7 +73,7 @@ export function executeAttempt(call: ToolCall, attempt: number): Promise<unknown
       tool.tool.execute,
       undefined,
       call.args,
-      attemptContext(call, attempt, state),
+      attemptContext(call, attempt, state.signal),
     );
   } catch (error) {
     state.failNow(error);

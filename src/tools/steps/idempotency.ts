@@ -24,6 +24,19 @@ export function deriveKey(call: ToolCall, canonicalArgs: string): string {
   return sha256Hex(`${scope}|${call.tool!.name}|${canonicalArgs}`);
 }
 
+/** Canonical arguments up to this length are their own fingerprint; longer ones are hashed. */
+const MAX_PLAIN_FINGERPRINT = 256;
+
+/**
+ * What the store keeps next to a key to tell the same call from another: the tool name and the
+ * canonical arguments, or their hash when they are long (the hash is shared with the audit).
+ */
+function fingerprintOf(tool: string, call: ToolCall, canonicalArgs: string): string {
+  return canonicalArgs.length <= MAX_PLAIN_FINGERPRINT
+    ? `${tool}|=${canonicalArgs}`
+    : `${tool}|#${argsHashOf(call)}`;
+}
+
 function replay(call: ToolCall, record: IdempotencyRecord): ToolOutcome {
   call.replayed = true;
   if (record.oversized) {
@@ -170,8 +183,7 @@ export const idempotency: PipelineStep = {
     // A call run on an approval is keyed to its pending id: one approval, at most one effect.
     const explicit = given ?? (call.approvedPendingId ? `approval:${call.approvedPendingId}` : undefined);
     const canonicalArgs = canonicalArgsOf(call)!;
-    // The arguments' hash (shared with loop detection and the audit) names them: one hash, not two.
-    const fingerprint = `${tool.name}|${argsHashOf(call)}`;
+    const fingerprint = fingerprintOf(tool.name, call, canonicalArgs);
     const key = explicit ?? deriveKey(call, canonicalArgs);
     const storeKey = `idem:${enc(run.tenantId)}:${enc(run.userId)}:${key}`;
     const owner = `${run.id}:${call.callId}:${run.core.generateId()}`;

@@ -48,12 +48,13 @@ export function deferToolCall(call: ToolCall, reserve: boolean): void {
  * as at step 1 (before the allowlist), one stopped by its budget as at step 3 (before the schema).
  */
 function rewind(call: ToolCall, to: 'start' | 'budget'): void {
-  if (to === 'start') delete call.tool;
-  delete call.inputArgs;
-  delete call.args;
-  delete call.canonicalArgs;
-  delete call.loopSignature;
-  delete call.argsHash;
+  // Assigned rather than deleted: the call keeps its shape.
+  if (to === 'start') call.tool = undefined;
+  call.inputArgs = undefined;
+  call.args = undefined;
+  call.canonicalArgs = undefined;
+  call.loopSignature = undefined;
+  call.argsHash = undefined;
 }
 
 /**
