@@ -44,6 +44,11 @@ function serialise(value: unknown, ancestors: object[]): string | undefined {
   } else {
     const keys = Object.keys(obj);
     if (keys.length > 1) keys.sort();
+    if (isFlat(obj as Record<string, unknown>, keys)) {
+      // No nested objects: JSON.stringify writes exactly the listed keys, in the listed (sorted) order.
+      ancestors.pop();
+      return JSON.stringify(obj, keys);
+    }
     out = '{';
     let first = true;
     for (const key of keys) {
@@ -56,4 +61,13 @@ function serialise(value: unknown, ancestors: object[]): string | undefined {
   }
   ancestors.pop();
   return out;
+}
+
+/** True when no value under `keys` is an object or array (null is fine): nothing nested to sort. */
+function isFlat(obj: Record<string, unknown>, keys: readonly string[]): boolean {
+  for (const key of keys) {
+    const value = obj[key];
+    if (typeof value === 'object' && value !== null) return false;
+  }
+  return true;
 }

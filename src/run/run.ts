@@ -280,8 +280,9 @@ export class RunImpl implements Run {
   /** Add to the run's counters and emit warnings for any run budget crossing `warnAt`. */
   add(amounts: Partial<Counters>): void {
     const c = this.#counters;
-    for (const [key, value] of Object.entries(amounts) as Array<[keyof Counters, number | undefined]>) {
-      if (value) c[key] += value;
+    for (const key in amounts) {
+      const value = amounts[key as keyof Counters];
+      if (value) c[key as keyof Counters] += value;
     }
     this.#warnRun('steps', c.steps, this.limits.steps);
     this.#warnRun('toolCalls', c.toolCalls, this.limits.toolCalls);

@@ -69,14 +69,17 @@ export async function runToolPipeline(
   const core = run.core;
   const callId =
     typeof options.callId === 'string' && options.callId.length > 0 ? options.callId : core.generateId();
-  const validName = typeof name === 'string' && TOOL_NAME_PATTERN.test(name);
+  // A registered tool's span name is made once; any other name only if it is a valid tool name.
+  const spanName =
+    core.registry.get(name)?.spanName ??
+    (TOOL_NAME_PATTERN.test(name) ? `${OPERATION.EXECUTE_TOOL} ${name}` : OPERATION.EXECUTE_TOOL);
   const span = startSpan(
     core.tracer,
-    validName ? `${OPERATION.EXECUTE_TOOL} ${name}` : OPERATION.EXECUTE_TOOL,
+    spanName,
     SpanKind.INTERNAL,
     {
       [ATTR.GEN_AI_OPERATION_NAME]: OPERATION.EXECUTE_TOOL,
-      [ATTR.GEN_AI_TOOL_NAME]: typeof name === 'string' ? name.slice(0, 64) : String(name).slice(0, 64),
+      [ATTR.GEN_AI_TOOL_NAME]: name.length > 64 ? name.slice(0, 64) : name,
       [ATTR.GEN_AI_TOOL_CALL_ID]: callId,
       [ATTR.GEN_AI_TOOL_TYPE]: 'function',
     },

@@ -1,5 +1,6 @@
 import { WardenConfigError } from '../errors.js';
 import { DEFAULTS } from '../options.js';
+import { OPERATION } from '../telemetry/attributes.js';
 import {
   type AnyTool,
   type BreakerOptions,
@@ -24,6 +25,8 @@ export interface RegisteredTool {
   readonly breaker: Required<BreakerOptions>;
   /** True when `approval` is set to anything but 'none'. */
   readonly mayNeedApproval: boolean;
+  /** The name of its tool-call spans: `execute_tool {name}`. */
+  readonly spanName: string;
 }
 
 /** The allowlist: tools by name, looked up as own entries of a Map only. */
@@ -99,5 +102,6 @@ function resolveTool(tool: AnyTool): RegisteredTool {
       rollingWindowMs: tool.breaker?.rollingWindowMs ?? d.breaker.rollingWindowMs,
     },
     mayNeedApproval: tool.approval !== undefined && tool.approval !== 'none',
+    spanName: `${OPERATION.EXECUTE_TOOL} ${tool.name}`,
   });
 }

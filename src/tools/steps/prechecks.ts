@@ -1,6 +1,6 @@
-import { undoBeforeCall } from '../../run/before-call.js';
-import { beforeCall } from '../../store/batch.js';
-import type { ClaimRequest, IdempotencyClaim } from '../../store/types.js';
+import { type BeforeCallSent, undoBeforeCall } from '../../run/before-call.js';
+import { type BeforeCallResult, beforeCall } from '../../store/batch.js';
+import type { BeforeCallRequest, ClaimRequest, IdempotencyClaim } from '../../store/types.js';
 import type { ToolCall } from '../call.js';
 import type { ToolOutcome } from '../outcome.js';
 import { settleAfterCall } from './after-call.js';
@@ -82,18 +82,12 @@ export async function flushPrechecks(call: ToolCall, claim?: ClaimRequest): Prom
     if (deferred?.counted) run.add({});
     return {};
   }
-  const sent = { plan, ...(claim ? { claim } : {}) };
-  const answer = await beforeCall(run.core.store, {
-    ...(killScopes ? { killScopes } : {}),
-    ...(plan ? { reserve: plan.request } : {}),
-    ...(claim ? { claim } : {}),
-  });
-  /** The call ends before step 8: give back what was granted and forget what later steps found. */
-  const end = async (to: 'start' | 'budget') => {
-    await undoBeforeCall(run, call.span, sent, answer);
-    if (deferred?.counted) run.countToolCall(-1);
-    rewind(call, to);
-  };
+  const request: BeforeCallRequest = {};
+  if (killScopes) request.killScopes = killScopes;
+  if (plan) request.reserve = plan.request;
+  if (claim) request.claim = claim;
+  const answer = await beforeCall(run.core.store, request);
+  const ending: Ending = { call, deferred, sent: { plan, claim }, answer };
 
   const kill = answer.kill;
   if (kill?.status === 'rejected') {
@@ -101,14 +95,14 @@ export async function flushPrechecks(call: ToolCall, claim?: ClaimRequest): Prom
     const outcome = storeFailure(call, 'findKill', kill.reason, { allowFailOpen: false })!;
     const tool = run.core.registry.get(call.name);
     if (!(tool?.effect === 'read' && run.core.store.failOpen?.reads === true)) {
-      await end('start');
+      await end(ending, 'start');
       return { outcome };
     }
   } else if (kill) {
     try {
       run.afterKillLookup(kill.value);
     } catch (stop) {
-      await end('start');
+      await end(ending, 'start');
       throw stop;
     }
   }
@@ -118,7 +112,7 @@ export async function flushPrechecks(call: ToolCall, claim?: ClaimRequest): Prom
     if (reserve.status === 'rejected') {
       const outcome = storeFailure(call, 'reserve', reserve.reason, { allowFailOpen: true });
       if (outcome) {
-        await end('budget');
+        await end(ending, 'budget');
         return { outcome };
       }
     } else if (!reserve.value.ok) {
@@ -126,7 +120,7 @@ export async function flushPrechecks(call: ToolCall, claim?: ClaimRequest): Prom
       try {
         run.exceed(refusal.dimension, refusal.scope, refusal.limit, refusal.used);
       } catch (stop) {
-        await end('budget');
+        await end(ending, 'budget');
         throw stop;
       }
     } else {
@@ -136,6 +130,21 @@ export async function flushPrechecks(call: ToolCall, claim?: ClaimRequest): Prom
   // The call goes on: the tool call counted at step 3 may now warn.
   if (deferred?.counted) run.add({});
   return claim ? { claim: answer.claim! } : {};
+}
+
+/** What {@link end} needs to give back what a round trip granted. */
+interface Ending {
+  call: ToolCall;
+  deferred: Deferred | undefined;
+  sent: BeforeCallSent;
+  answer: BeforeCallResult;
+}
+
+/** The call ends before step 8: give back what was granted and forget what later steps found. */
+async function end({ call, deferred, sent, answer }: Ending, to: 'start' | 'budget'): Promise<void> {
+  await undoBeforeCall(call.run, call.span, sent, answer);
+  if (deferred?.counted) call.run.countToolCall(-1);
+  rewind(call, to);
 }
 
 /** Flush before a step ends the call or does something visible; returns the outcome that ends it first. */
