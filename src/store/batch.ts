@@ -1,3 +1,4 @@
+import { isInProcess } from './in-process.js';
 import type {
   AfterCallAnswers,
   AfterCallRequest,
@@ -138,16 +139,25 @@ async function run<R>(
 
 /**
  * The store work before a call: the store's own `beforeCall` (one round trip), or the single operations
- * all at once. Resolves when every part has answered; never rejects.
+ * all at once. Resolves when every part has answered; never rejects. An in-process store answers in
+ * the same tick, without a promise.
  */
-export function beforeCall(store: Store, request: BeforeCallRequest): Promise<BeforeCallResult> {
+export function beforeCall(
+  store: Store,
+  request: BeforeCallRequest,
+): Promise<BeforeCallResult> | BeforeCallResult {
+  if (isInProcess(store)) return store.beforeCallNow(request);
   const parts = { kill: request.killScopes, reserve: request.reserve, claim: request.claim };
   const batch = store.beforeCall && (() => store.beforeCall!(request));
   return run<BeforeCallResult>(store, request, parts, batch);
 }
 
 /** The store work after a call, like {@link beforeCall}. */
-export function afterCall(store: Store, request: AfterCallRequest): Promise<AfterCallResult> {
+export function afterCall(
+  store: Store,
+  request: AfterCallRequest,
+): Promise<AfterCallResult> | AfterCallResult {
+  if (isInProcess(store)) return store.afterCallNow(request);
   const parts = { settle: request.settle, complete: request.complete, release: request.release };
   const batch = store.afterCall && (() => store.afterCall!(request));
   return run<AfterCallResult>(store, request, parts, batch);

@@ -1,6 +1,7 @@
 import { WardenConfigError } from '../errors.js';
 import { type Clock, systemClock } from '../internal/clock.js';
-import { composeAfterCall, composeBeforeCall } from './batch.js';
+import { type AfterCallResult, type BeforeCallResult, composeAfterCall, composeBeforeCall } from './batch.js';
+import { IN_PROCESS } from './in-process.js';
 import { boundRecordText, DEFAULT_MAX_RESULT_BYTES, maxResultBytesProblem } from './result-size.js';
 import type {
   AfterCallAnswers,
@@ -22,7 +23,6 @@ import type {
   Store,
 } from './types.js';
 import { windowBounds } from './windows.js';
-import { IN_PROCESS } from './with-timeout.js';
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -118,7 +118,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): Store {
 
 class MemoryStore implements Store {
   /** Answers in-process, in the same tick: no operation can hang, so no time-out is armed around it. */
-  readonly [IN_PROCESS] = true;
+  readonly [IN_PROCESS] = true as const;
 
   readonly #maxKeys: number;
   readonly #maxResultBytes: number;
@@ -152,7 +152,12 @@ class MemoryStore implements Store {
 
   // Budgets
 
-  async reserve({ reservationId, items, leaseMs }: ReserveRequest): Promise<ReserveResult> {
+  async reserve(request: ReserveRequest): Promise<ReserveResult> {
+    return this.reserveNow(request);
+  }
+
+  /** {@link Store.reserve}, answered in the same tick. */
+  reserveNow({ reservationId, items, leaseMs }: ReserveRequest): ReserveResult {
     const now = this.#begin();
     positive('leaseMs', leaseMs);
     // Amounts per counter for this request, so two items on one counter add up.
@@ -189,7 +194,12 @@ class MemoryStore implements Store {
     return { ok: true };
   }
 
-  async settle({ reservationId, items }: SettleRequest): Promise<BudgetUsage[]> {
+  async settle(request: SettleRequest): Promise<BudgetUsage[]> {
+    return this.settleNow(request);
+  }
+
+  /** {@link Store.settle}, answered in the same tick. */
+  settleNow({ reservationId, items }: SettleRequest): BudgetUsage[] {
     const now = this.#begin();
     if (this.#live(this.#settled, reservationId, now)) return this.#usage(items, now);
     const plan = new Map<string, { amount: number; end: number | null }>();
@@ -236,6 +246,24 @@ class MemoryStore implements Store {
     return composeAfterCall(this, request);
   }
 
+  /** {@link Store.beforeCall}, answered in the same tick (the warden's in-process path; see batch.ts). */
+  beforeCallNow({ killScopes, reserve, claim }: BeforeCallRequest): BeforeCallResult {
+    const result: BeforeCallResult = {};
+    if (killScopes) result.kill = settleNow(() => this.findKillNow(killScopes));
+    if (reserve) result.reserve = settleNow(() => this.reserveNow(reserve));
+    if (claim) result.claim = settleNow(() => this.claimNow(claim));
+    return result;
+  }
+
+  /** {@link Store.afterCall}, answered in the same tick. */
+  afterCallNow({ settle, complete, release }: AfterCallRequest): AfterCallResult {
+    const result: AfterCallResult = {};
+    if (settle) result.settle = settleNow(() => this.settleNow(settle));
+    if (complete) result.complete = settleNow(() => this.completeNow(complete));
+    if (release) result.release = settleNow(() => this.releaseNow(release));
+    return result;
+  }
+
   // Kill switch
 
   async setKill(record: KillRecord): Promise<void> {
@@ -251,6 +279,11 @@ class MemoryStore implements Store {
   }
 
   async findKill(scopes: string[]): Promise<KillRecord | null> {
+    return this.findKillNow(scopes);
+  }
+
+  /** {@link Store.findKill}, answered in the same tick. */
+  findKillNow(scopes: string[]): KillRecord | null {
     this.#begin();
     for (const scope of scopes) {
       const record = this.#kills.get(scope);
@@ -295,7 +328,12 @@ class MemoryStore implements Store {
 
   // Idempotency
 
-  async claim({ key, fingerprint, owner, leaseMs }: ClaimRequest): Promise<IdempotencyClaim> {
+  async claim(request: ClaimRequest): Promise<IdempotencyClaim> {
+    return this.claimNow(request);
+  }
+
+  /** {@link Store.claim}, answered in the same tick. */
+  claimNow({ key, fingerprint, owner, leaseMs }: ClaimRequest): IdempotencyClaim {
     const now = this.#begin();
     positive('leaseMs', leaseMs);
     const entry = this.#live(this.#claims, key, now);
@@ -316,7 +354,12 @@ class MemoryStore implements Store {
     return { status: 'claimed', fence: this.#fence };
   }
 
-  async complete({ key, owner, fence, state, record, ttlMs }: CompleteRequest): Promise<boolean> {
+  async complete(request: CompleteRequest): Promise<boolean> {
+    return this.completeNow(request);
+  }
+
+  /** {@link Store.complete}, answered in the same tick. */
+  completeNow({ key, owner, fence, state, record, ttlMs }: CompleteRequest): boolean {
     const now = this.#begin();
     positive('ttlMs', ttlMs);
     const entry = this.#ownedClaim(key, owner, fence, now);
@@ -333,7 +376,12 @@ class MemoryStore implements Store {
     return true;
   }
 
-  async release({ key, owner, fence }: ReleaseRequest): Promise<boolean> {
+  async release(request: ReleaseRequest): Promise<boolean> {
+    return this.releaseNow(request);
+  }
+
+  /** {@link Store.release}, answered in the same tick. */
+  releaseNow({ key, owner, fence }: ReleaseRequest): boolean {
     const now = this.#begin();
     if (!this.#ownedClaim(key, owner, fence, now)) return false;
     this.#claims.delete(key);
@@ -578,5 +626,14 @@ function positive(name: string, ms: number): void {
 function nonNegative(name: string, value: number): void {
   if (!Number.isFinite(value) || value < 0) {
     throw new Error(`memoryStore: ${name} must be a finite number >= 0, got ${String(value)}`);
+  }
+}
+
+/** What `fn` returned or threw, as a settled result. */
+function settleNow<T>(fn: () => T): PromiseSettledResult<T> {
+  try {
+    return { status: 'fulfilled', value: fn() };
+  } catch (reason) {
+    return { status: 'rejected', reason };
   }
 }

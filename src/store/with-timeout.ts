@@ -1,3 +1,4 @@
+import { isInProcess } from './in-process.js';
 import type { Store } from './types.js';
 
 /** A store operation that did not answer within `limits.storeTimeoutMs`. */
@@ -60,18 +61,12 @@ function bounded<T>(promise: () => Promise<T>, operation: string, timeoutMs: num
 }
 
 /**
- * Marks a store whose operations answer in-process without waiting on I/O (the memory store): nothing
- * can make them slow, so `withStoreTimeout` returns it as it is instead of arming a timer per operation.
- */
-export const IN_PROCESS: unique symbol = Symbol('agent-warden.store.inProcess');
-
-/**
  * Wrap a store so that no operation can hold a guard longer than `timeoutMs`:
  * a slow operation rejects with `StoreTimeoutError`, which the guards treat
  * like any store failure (fail closed). An in-process store ({@link IN_PROCESS}) is returned unwrapped.
  */
 export function withStoreTimeout(store: Store, timeoutMs: number): Store {
-  if ((store as { [IN_PROCESS]?: boolean })[IN_PROCESS] === true) return store;
+  if (isInProcess(store)) return store;
   const wrapped: Record<string, unknown> = {
     failOpen: store.failOpen,
     attach: store.attach?.bind(store),

@@ -111,33 +111,33 @@ export class Breaker {
    * Run `fn` through the breaker; throws `BreakerOpenError` without calling it when open.
    * `context` (the tool call) reaches the transition listener for transitions this call causes.
    */
-  async run<T>(fn: () => Promise<T>, context?: unknown): Promise<T> {
+  run<T>(fn: () => Promise<T>, context?: unknown): Promise<T> {
     this.#context = context;
     const state = this.state;
-    if (state === 'open') throw new BreakerOpenError(this.key, this.retryAfterMs);
-    const trial = state === 'half_open';
-    if (trial) {
-      if (this.#trialInFlight) throw new BreakerOpenError(this.key, this.retryAfterMs);
-      this.#trialInFlight = true;
-      this.#cb.close(); // let opossum fire the trial call
-    }
+    if (state === 'open') return Promise.reject(new BreakerOpenError(this.key, this.retryAfterMs));
+    // Closed: opossum counts the call; nothing of this class's state changes with its result.
+    if (state === 'closed') return this.#cb.fire(fn, context) as Promise<T>;
+    return this.#trial(fn, context);
+  }
+
+  /** Half-open: the one trial call, whose result alone closes or reopens the circuit. */
+  async #trial<T>(fn: () => Promise<T>, context?: unknown): Promise<T> {
+    if (this.#trialInFlight) throw new BreakerOpenError(this.key, this.retryAfterMs);
+    this.#trialInFlight = true;
+    this.#cb.close(); // let opossum fire the trial call
     try {
       const value = (await this.#cb.fire(fn, context)) as T;
       this.#context = context;
-      if (trial) {
-        this.#trialInFlight = false;
-        this.#set('closed');
-      }
+      this.#trialInFlight = false;
+      this.#set('closed');
       return value;
     } catch (error) {
       this.#context = context;
-      if (trial) {
-        this.#trialInFlight = false;
-        if (isNeutral(error)) {
-          this.#cb.open();
-        } else {
-          this.#open();
-        }
+      this.#trialInFlight = false;
+      if (isNeutral(error)) {
+        this.#cb.open();
+      } else {
+        this.#open();
       }
       throw error;
     }

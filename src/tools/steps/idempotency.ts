@@ -1,12 +1,17 @@
 import { sha256Hex } from '../../internal/hash.js';
-import type { AfterCallRequest, IdempotencyClaim, IdempotencyRecord } from '../../store/types.js';
+import type {
+  AfterCallRequest,
+  ClaimRequest,
+  IdempotencyClaim,
+  IdempotencyRecord,
+} from '../../store/types.js';
 import { ATTR } from '../../telemetry/attributes.js';
 import { argsHashOf, canonicalArgsOf } from '../args-hash.js';
 import type { PipelineStep, ToolCall } from '../call.js';
 import { fail, failureOutcome, okOutcome, type ToolOutcome } from '../outcome.js';
 import { isTransientError, surelyNotProcessed } from '../resilience/transient.js';
 import { completeAfterCall } from './after-call.js';
-import { flushPrechecks } from './prechecks.js';
+import { type Flushed, flushedOutcome, flushPrechecks } from './prechecks.js';
 import { storeFailure } from './store-failure.js';
 
 export const MIN_KEY_LENGTH = 16;
@@ -163,9 +168,9 @@ export function settleClaim(
  */
 export const idempotency: PipelineStep = {
   name: 'idempotency',
-  async run(call) {
+  run(call) {
     const tool = call.tool!;
-    if (!tool.idempotency) return (await flushPrechecks(call)).outcome;
+    if (!tool.idempotency) return flushedOutcome(flushPrechecks(call));
     const { run } = call;
     const given = call.options.idempotencyKey;
     // Only a caller's key is length-checked: the approval key below is ours, whatever ids `generateId` makes.
@@ -189,17 +194,31 @@ export const idempotency: PipelineStep = {
     const owner = `${run.id}:${call.callId}:${run.core.generateId()}`;
     const { retries, maxDelayMs } = tool.retry;
     const leaseMs = tool.timeoutMs * (retries + 1) + maxDelayMs * retries + 30_000;
-    const flushed = await flushPrechecks(call, { key: storeKey, fingerprint, owner, leaseMs });
-    if (flushed.outcome) return flushed.outcome;
-    call.idempotencyKey = key;
-    call.span.span.setAttribute(ATTR.WARDEN_IDEMPOTENCY_KEY, key);
-    const claim = flushed.claim!;
-    if (claim.status === 'rejected') {
-      return storeFailure(call, 'claim', claim.reason, { allowFailOpen: false });
-    }
-    if (claim.value.status !== 'claimed') return refuse(call, claim.value, fingerprint);
-    const ttlMs = tool.idempotency.ttlMs;
-    completeAfterCall(call, { key, storeKey, owner, fence: claim.value.fence, ttlMs });
-    return undefined;
+    const request: ClaimRequest = { key: storeKey, fingerprint, owner, leaseMs };
+    const flushed = flushPrechecks(call, request);
+    return flushed instanceof Promise
+      ? flushed.then((f) => afterClaim(call, f, key, request))
+      : afterClaim(call, flushed, key, request);
   },
 };
+
+/** Act on the claim's answer: go on holding it, replay, or refuse. */
+function afterClaim(call: ToolCall, flushed: Flushed, key: string, request: ClaimRequest) {
+  if (flushed.outcome) return flushed.outcome;
+  call.idempotencyKey = key;
+  call.span.span.setAttribute(ATTR.WARDEN_IDEMPOTENCY_KEY, key);
+  const claim = flushed.claim!;
+  if (claim.status === 'rejected') {
+    return storeFailure(call, 'claim', claim.reason, { allowFailOpen: false });
+  }
+  if (claim.value.status !== 'claimed') return refuse(call, claim.value, request.fingerprint);
+  const ttlMs = (call.tool!.idempotency as { ttlMs: number }).ttlMs;
+  completeAfterCall(call, {
+    key,
+    storeKey: request.key,
+    owner: request.owner,
+    fence: claim.value.fence,
+    ttlMs,
+  });
+  return undefined;
+}

@@ -70,7 +70,7 @@ function rewind(call: ToolCall, to: 'start' | 'budget'): void {
  * When 1 or 2 stops the call, what the round trip granted is given back first (the reservation settled
  * with nothing spent, the claim released: one more round trip, on that path only).
  */
-export async function flushPrechecks(call: ToolCall, claim?: ClaimRequest): Promise<Flushed> {
+export function flushPrechecks(call: ToolCall, claim?: ClaimRequest): Flushed | Promise<Flushed> {
   const deferred = call.deferred;
   call.deferred = undefined;
   const { run } = call;
@@ -80,30 +80,39 @@ export async function flushPrechecks(call: ToolCall, claim?: ClaimRequest): Prom
   const killScopes = deferred?.kill ? run.killScopes : undefined;
   if (!killScopes && !plan && !claim) {
     if (deferred?.counted) run.add({});
-    return {};
+    return NOTHING;
   }
   const request: BeforeCallRequest = {};
   if (killScopes) request.killScopes = killScopes;
   if (plan) request.reserve = plan.request;
   if (claim) request.claim = claim;
-  const answer = await beforeCall(run.core.store, request);
-  const ending: Ending = { call, deferred, sent: { plan, claim }, answer };
+  const answer = beforeCall(run.core.store, request);
+  // An in-process store answers in the same tick: so does this, unless the call ends here.
+  return answer instanceof Promise
+    ? answer.then((settled) => actOn({ call, deferred, sent: { plan, claim }, answer: settled }))
+    : actOn({ call, deferred, sent: { plan, claim }, answer });
+}
 
+const NOTHING: Flushed = Object.freeze({});
+
+/** Act on the first round trip's answers, in pipeline order (see {@link flushPrechecks}). */
+function actOn(ending: Ending): Flushed | Promise<Flushed> {
+  const { call, deferred, answer } = ending;
+  const { plan, claim } = ending.sent;
+  const { run } = call;
   const kill = answer.kill;
   if (kill?.status === 'rejected') {
     // The tool is not known to be allowed yet, so only a registered read tool may fail open here.
     const outcome = storeFailure(call, 'findKill', kill.reason, { allowFailOpen: false })!;
     const tool = run.core.registry.get(call.name);
     if (!(tool?.effect === 'read' && run.core.store.failOpen?.reads === true)) {
-      await end(ending, 'start');
-      return { outcome };
+      return endWith(ending, 'start', { outcome });
     }
   } else if (kill) {
     try {
       run.afterKillLookup(kill.value);
     } catch (stop) {
-      await end(ending, 'start');
-      throw stop;
+      return endWith(ending, 'start', undefined, stop);
     }
   }
 
@@ -111,17 +120,13 @@ export async function flushPrechecks(call: ToolCall, claim?: ClaimRequest): Prom
     const reserve = answer.reserve!;
     if (reserve.status === 'rejected') {
       const outcome = storeFailure(call, 'reserve', reserve.reason, { allowFailOpen: true });
-      if (outcome) {
-        await end(ending, 'budget');
-        return { outcome };
-      }
+      if (outcome) return endWith(ending, 'budget', { outcome });
     } else if (!reserve.value.ok) {
       const refusal = run.scoped.refusal(plan, reserve.value);
       try {
         run.exceed(refusal.dimension, refusal.scope, refusal.limit, refusal.used);
       } catch (stop) {
-        await end(ending, 'budget');
-        throw stop;
+        return endWith(ending, 'budget', undefined, stop);
       }
     } else {
       settleAfterCall(call, plan.reservation);
@@ -129,7 +134,19 @@ export async function flushPrechecks(call: ToolCall, claim?: ClaimRequest): Prom
   }
   // The call goes on: the tool call counted at step 3 may now warn.
   if (deferred?.counted) run.add({});
-  return claim ? { claim: answer.claim! } : {};
+  return claim ? { claim: answer.claim! } : NOTHING;
+}
+
+/** End the call here (see {@link end}), then return `flushed` or throw `stop`. */
+async function endWith(
+  ending: Ending,
+  to: 'start' | 'budget',
+  flushed?: Flushed,
+  stop?: unknown,
+): Promise<Flushed> {
+  await end(ending, to);
+  if (flushed) return flushed;
+  throw stop;
 }
 
 /** What {@link end} needs to give back what a round trip granted. */
@@ -151,4 +168,11 @@ async function end({ call, deferred, sent, answer }: Ending, to: 'start' | 'budg
 export async function flushFirst(call: ToolCall): Promise<ToolOutcome | undefined> {
   if (!call.deferred) return undefined;
   return (await flushPrechecks(call)).outcome;
+}
+
+/** {@link flushPrechecks}'s outcome (or a promise of it): what ends the call, if anything. */
+export function flushedOutcome(
+  flushed: Flushed | Promise<Flushed>,
+): ToolOutcome | undefined | Promise<ToolOutcome | undefined> {
+  return flushed instanceof Promise ? flushed.then((f) => f.outcome) : flushed.outcome;
 }
