@@ -42,12 +42,10 @@ function serialise(value: unknown, ancestors: object[]): string | undefined {
     }
     out += ']';
   } else {
-    const keys = Object.keys(obj);
-    if (keys.length > 1) keys.sort();
+    const keys = sortedKeys(obj);
     if (isFlat(obj as Record<string, unknown>, keys)) {
-      // No nested objects: JSON.stringify writes exactly the listed keys, in the listed (sorted) order.
       ancestors.pop();
-      return JSON.stringify(obj, keys);
+      return flatJson(obj as Record<string, unknown>, keys);
     }
     out = '{';
     let first = true;
@@ -61,6 +59,51 @@ function serialise(value: unknown, ancestors: object[]): string | undefined {
   }
   ancestors.pop();
   return out;
+}
+
+/** Own enumerable string keys in code-unit order (insertion sort for the usual handful of keys). */
+function sortedKeys(obj: object): string[] {
+  const keys = Object.keys(obj);
+  const n = keys.length;
+  if (n > 16) return keys.sort();
+  for (let i = 1; i < n; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
+}
+
+/**
+ * A flat object (no nested objects) as canonical JSON. Copied into a fresh object in sorted key
+ * order, `JSON.stringify` writes it natively — unless a key would not keep its place: an integer-like
+ * key (objects list those first, in numeric order) or `__proto__` (an assignment sets the prototype).
+ * Those go through the same key-by-key writer as nested objects.
+ */
+function flatJson(obj: Record<string, unknown>, keys: readonly string[]): string {
+  const copy: Record<string, unknown> = {};
+  for (const key of keys) {
+    const first = key.charCodeAt(0);
+    if ((first >= 48 && first <= 57) || key === '__proto__') return flatJsonByKey(obj, keys);
+    copy[key] = obj[key];
+  }
+  return JSON.stringify(copy);
+}
+
+function flatJsonByKey(obj: Record<string, unknown>, keys: readonly string[]): string {
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const item = serialise(obj[key], []);
+    if (item === undefined) continue;
+    out += first ? `${JSON.stringify(key)}:${item}` : `,${JSON.stringify(key)}:${item}`;
+    first = false;
+  }
+  return `${out}}`;
 }
 
 /** True when no value under `keys` is an object or array (null is fine): nothing nested to sort. */

@@ -52,10 +52,12 @@ export function boundRecordText(record: IdempotencyRecord, maxBytes: number): st
   } catch {
     return undefined;
   }
-  if (json !== undefined && Buffer.byteLength(json, 'utf8') > maxBytes) {
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: count the bytes only when that bound is too high.
+  if (json !== undefined && json.length * 3 > maxBytes && Buffer.byteLength(json, 'utf8') > maxBytes) {
     return JSON.stringify(boundRecord(record, maxBytes));
   }
-  const head = `{"outcome":${JSON.stringify(record.outcome)},"completedAt":${JSON.stringify(record.completedAt)}`;
+  const ok = record.outcome === 'ok';
+  const head = `{"outcome":${ok ? '"ok"' : '"error"'},"completedAt":${JSON.stringify(record.completedAt)}`;
   if (json === undefined) return `${head}}`;
-  return `${head},${record.outcome === 'ok' ? '"value"' : '"error"'}:${json}}`;
+  return `${head},${ok ? '"value"' : '"error"'}:${json}}`;
 }

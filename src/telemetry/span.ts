@@ -1,6 +1,7 @@
 import {
   type Attributes,
   type Context,
+  isSpanContextValid,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -11,8 +12,13 @@ import { ATTR } from './attributes.js';
 
 export interface SpanHandle {
   readonly span: Span;
-  /** The context with this span active: pass it as the parent of child spans. */
+  /** The context with this span active: pass it as the parent of child spans (made on first use). */
   readonly context: Context;
+  /**
+   * False when there is no trace at all: a span that records nothing and carries no valid trace id (no
+   * tracer, and no traced parent to propagate). Then nothing needs this span made active.
+   */
+  readonly traced: boolean;
   /** Mark the span failed with `error.type` (an outcome or stop code, or an error class). */
   fail(errorType: string, message?: string, exception?: unknown): void;
   /** End the span (idempotent). */
@@ -36,13 +42,21 @@ export function startSpan(
 
 class Handle implements SpanHandle {
   readonly span: Span;
-  readonly context: Context;
+  readonly traced: boolean;
+  readonly #parent: Context;
+  #context: Context | undefined;
   #ended = false;
   #failed = false;
 
   constructor(span: Span, parent: Context) {
     this.span = span;
-    this.context = trace.setSpan(parent, span);
+    this.#parent = parent;
+    this.traced = span.isRecording() || isSpanContextValid(span.spanContext());
+  }
+
+  get context(): Context {
+    this.#context ??= trace.setSpan(this.#parent, this.span);
+    return this.#context;
   }
 
   fail(errorType: string, message?: string, exception?: unknown): void {

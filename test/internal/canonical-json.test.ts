@@ -65,6 +65,12 @@ describe('canonicalJson', () => {
     );
   });
 
+  it('keeps integer-like and __proto__ keys in code-unit order, as own keys', () => {
+    const flat = JSON.parse('{"b":1,"__proto__":2,"10":3,"9":4,"a":null}') as Record<string, unknown>;
+    expect(canonicalJson(flat)).toBe('{"10":3,"9":4,"__proto__":2,"a":null,"b":1}');
+    expect(canonicalJson({ x: flat })).toBe('{"x":{"10":3,"9":4,"__proto__":2,"a":null,"b":1}}');
+  });
+
   it('throws TypeError on cycles and BigInt, flat or nested', () => {
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = cyclic;

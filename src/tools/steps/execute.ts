@@ -68,13 +68,10 @@ export function executeAttempt(call: ToolCall, attempt: number): Promise<unknown
   let result: unknown;
   try {
     // User spans made inside `execute` nest under the tool span (with a context manager registered).
-    result = otelContext.with(
-      call.span.context,
-      tool.tool.execute,
-      undefined,
-      call.args,
-      attemptContext(call, attempt, state.signal),
-    );
+    const ctx = attemptContext(call, attempt, state.signal);
+    result = call.span.traced
+      ? otelContext.with(call.span.context, tool.tool.execute, undefined, call.args, ctx)
+      : tool.tool.execute(call.args, ctx);
   } catch (error) {
     state.failNow(error);
     return state.promise;
