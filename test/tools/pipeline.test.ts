@@ -173,6 +173,40 @@ describe('arguments → invalid_arguments', () => {
     expect(execute).not.toHaveBeenCalled();
   });
 
+  it.each<[string, unknown]>([
+    ['a cyclic object', cyclic],
+    ['an object with a BigInt', { from: 'a', to: 'b', amount: 10n }],
+    ['a BigInt deep inside', { from: 'a', to: 'b', amount: 1, meta: { a: [{ b: { c: 1n } }] } }],
+  ])(
+    'refuses %s under the default maxArgumentBytes too (no size shortcut lets it through)',
+    async (_label, raw) => {
+      const execute = vi.fn(() => 'ran');
+      const tool = defineTool({ name: 'anything', description: 'Any input', input: z.unknown(), execute });
+      const t = await callOnce({ tools: [tool] }, 'anything', raw);
+      expectOutcome(t, 'invalid_arguments', 'execute_tool anything');
+      expect(execute).not.toHaveBeenCalled();
+      if (!t.outcome.ok) expect(t.outcome.error.message).toMatch(/cannot be serialised as JSON/);
+    },
+  );
+
+  it('measures an object argument exactly: at maxArgumentBytes it runs, one byte over it does not', async () => {
+    const { tool, execute } = transferTool();
+    const base = JSON.stringify({ from: '', to: 'b', amount: 1 });
+    const room = 128 - base.length;
+    const at = { from: 'é'.repeat(Math.floor(room / 2)) + 'a'.repeat(room % 2), to: 'b', amount: 1 };
+    expect(Buffer.byteLength(JSON.stringify(at))).toBe(128);
+    const ok = await callOnce({ tools: [tool], limits: { maxArgumentBytes: 128 } }, 'transfer_funds', at);
+    expect(ok.outcome.ok).toBe(true);
+    const over = { ...at, from: `${at.from}a` };
+    const refused = await callOnce(
+      { tools: [tool], limits: { maxArgumentBytes: 128 } },
+      'transfer_funds',
+      over,
+    );
+    expectOutcome(refused, 'invalid_arguments', 'execute_tool transfer_funds');
+    expect(execute).toHaveBeenCalledTimes(1);
+  });
+
   it('accepts arguments exactly at maxArgumentBytes', async () => {
     const { tool, execute } = transferTool();
     const base = JSON.stringify({ from: '', to: 'b', amount: 1 });

@@ -5,6 +5,58 @@ import { fail, type ToolOutcome } from '../outcome.js';
 
 type Parsed = { ok: true; value: Record<string, unknown> } | { ok: false; message: string };
 
+/** Most nodes and depth {@link fitsFor} looks at before it leaves the question to `JSON.stringify`. */
+const MAX_ESTIMATE_NODES = 256;
+const MAX_ESTIMATE_DEPTH = 8;
+
+/**
+ * True when `value` surely serialises to at most `maxBytes` bytes of JSON: an upper bound from a short
+ * walk (a code unit of a string is at most 6 bytes once escaped; a number at most 24), with no
+ * serialisation. Anything it does not know cheaply — `toJSON`, a BigInt, deep or large values, a
+ * cycle — answers false, and the caller serialises to measure (and to report what JSON rejects).
+ */
+function fitsFor(value: unknown, maxBytes: number): boolean {
+  let nodes = 0;
+  let bytes = 0;
+  const walk = (v: unknown, depth: number): boolean => {
+    if (++nodes > MAX_ESTIMATE_NODES || depth > MAX_ESTIMATE_DEPTH) return false;
+    switch (typeof v) {
+      case 'string':
+        bytes += v.length * 6 + 3;
+        return true;
+      case 'number':
+        bytes += 25;
+        return true;
+      case 'boolean':
+      case 'undefined':
+      case 'function':
+      case 'symbol':
+        bytes += 6;
+        return true;
+      case 'bigint':
+        return false;
+    }
+    if (v === null) {
+      bytes += 5;
+      return true;
+    }
+    if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return false;
+    if (Array.isArray(v)) {
+      bytes += 2;
+      for (const item of v) if (!walk(item, depth + 1)) return false;
+      return true;
+    }
+    bytes += 2;
+    for (const key in v as object) {
+      if (!Object.hasOwn(v as object, key)) continue;
+      bytes += key.length * 6 + 4;
+      if (!walk((v as Record<string, unknown>)[key], depth + 1)) return false;
+    }
+    return true;
+  };
+  return walk(value, 0) && bytes <= maxBytes;
+}
+
 /** Parse raw arguments (a JSON string or an object) into a plain object, within a size limit. */
 export function parseRawArguments(raw: unknown, maxBytes: number): Parsed {
   if (raw === undefined) return { ok: true, value: {} };
@@ -19,7 +71,7 @@ export function parseRawArguments(raw: unknown, maxBytes: number): Parsed {
     } catch {
       return { ok: false, message: 'arguments are not valid JSON; send a JSON object' };
     }
-  } else {
+  } else if (!fitsFor(raw, maxBytes)) {
     let text: string;
     try {
       text = JSON.stringify(raw) ?? '';
