@@ -83,6 +83,7 @@ export class RunImpl implements Run {
   /** Free-form per-run state owned by pipeline steps (e.g. loop detection). */
   readonly stepState = new Map<string, unknown>();
   readonly #controller = new AbortController();
+  #claims = 0;
   /** Tool attempts running now: a stop ends them at once (see tools/resilience/attempts.ts). */
   readonly inFlight = new Set<Attempt>();
   readonly #counters: Counters = {
@@ -158,6 +159,12 @@ export class RunImpl implements Run {
   async recordUsage(spec: ModelSpec, usage: UsageInput): Promise<void> {
     const handle = await beginModelCall(this, spec, { precheck: false });
     await handle.end(usage, undefined);
+  }
+
+  /** @internal Numbers this run's idempotency claims (part of each claim's owner token). */
+  nextClaimNumber(): number {
+    this.#claims += 1;
+    return this.#claims;
   }
 
   tool<T = unknown>(name: string, rawArgs: unknown, options?: ToolCallOptions): Promise<ToolOutcome<T>> {

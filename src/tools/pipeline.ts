@@ -159,7 +159,8 @@ export async function runToolPipeline(
   for (let i = 0; i < call.finalizers.length; i++) {
     const finalize = call.finalizers[i]!;
     try {
-      await finalize(outcome, thrown);
+      const done = finalize(outcome, thrown);
+      if (done) await done;
     } catch (error) {
       span.span.recordException(error instanceof Error ? error : new Error(String(error)));
     }

@@ -191,7 +191,8 @@ export const idempotency: PipelineStep = {
     const fingerprint = fingerprintOf(tool.name, call, canonicalArgs);
     const key = explicit ?? deriveKey(call, canonicalArgs);
     const storeKey = `idem:${enc(run.tenantId)}:${enc(run.userId)}:${key}`;
-    const owner = `${run.id}:${call.callId}:${run.core.generateId()}`;
+    // Unique per claim: the run's id and a counter of the run's claims (the fence guards the rest).
+    const owner = `${run.id}:${call.callId}:${run.nextClaimNumber()}`;
     const { retries, maxDelayMs } = tool.retry;
     const leaseMs = tool.timeoutMs * (retries + 1) + maxDelayMs * retries + 30_000;
     const request: ClaimRequest = { key: storeKey, fingerprint, owner, leaseMs };

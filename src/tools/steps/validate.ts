@@ -16,45 +16,45 @@ const MAX_ESTIMATE_DEPTH = 8;
  * cycle — answers false, and the caller serialises to measure (and to report what JSON rejects).
  */
 function fitsFor(value: unknown, maxBytes: number): boolean {
-  let nodes = 0;
-  let bytes = 0;
-  const walk = (v: unknown, depth: number): boolean => {
-    if (++nodes > MAX_ESTIMATE_NODES || depth > MAX_ESTIMATE_DEPTH) return false;
-    switch (typeof v) {
-      case 'string':
-        bytes += v.length * 6 + 3;
-        return true;
-      case 'number':
-        bytes += 25;
-        return true;
-      case 'boolean':
-      case 'undefined':
-      case 'function':
-      case 'symbol':
-        bytes += 6;
-        return true;
-      case 'bigint':
-        return false;
-    }
-    if (v === null) {
-      bytes += 5;
+  const tally = { nodes: 0, bytes: 0 };
+  return walk(value, 0, tally) && tally.bytes <= maxBytes;
+}
+
+/** Adds `v`'s upper bound to `tally`; false when the walk cannot tell cheaply (see {@link fitsFor}). */
+function walk(v: unknown, depth: number, tally: { nodes: number; bytes: number }): boolean {
+  if (++tally.nodes > MAX_ESTIMATE_NODES || depth > MAX_ESTIMATE_DEPTH) return false;
+  switch (typeof v) {
+    case 'string':
+      tally.bytes += v.length * 6 + 3;
       return true;
-    }
-    if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return false;
-    if (Array.isArray(v)) {
-      bytes += 2;
-      for (const item of v) if (!walk(item, depth + 1)) return false;
+    case 'number':
+      tally.bytes += 25;
       return true;
-    }
-    bytes += 2;
-    for (const key in v as object) {
-      if (!Object.hasOwn(v as object, key)) continue;
-      bytes += key.length * 6 + 4;
-      if (!walk((v as Record<string, unknown>)[key], depth + 1)) return false;
-    }
+    case 'boolean':
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      tally.bytes += 6;
+      return true;
+    case 'bigint':
+      return false;
+  }
+  if (v === null) {
+    tally.bytes += 5;
     return true;
-  };
-  return walk(value, 0) && bytes <= maxBytes;
+  }
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return false;
+  tally.bytes += 2;
+  if (Array.isArray(v)) {
+    for (const item of v) if (!walk(item, depth + 1, tally)) return false;
+    return true;
+  }
+  for (const key in v as object) {
+    if (!Object.hasOwn(v as object, key)) continue;
+    tally.bytes += key.length * 6 + 4;
+    if (!walk((v as Record<string, unknown>)[key], depth + 1, tally)) return false;
+  }
+  return true;
 }
 
 /** Parse raw arguments (a JSON string or an object) into a plain object, within a size limit. */
