@@ -11,6 +11,7 @@
 //   node --import tsx bench/profile.ts [calls]     (default 20,000 calls of each tool)
 //   BENCH_PROFILE_TRACER=1 node --import tsx bench/profile.ts   (with the OpenTelemetry SDK tracer)
 //   BENCH_PROFILE_IDS=pooled node --import tsx bench/profile.ts (generateId from a pooled buffer: what is left)
+//   BENCH_PROFILE_ONLY=write node --import tsx bench/profile.ts (calls of the write tool only; or read)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { findSourceMap, type SourceMapping } from 'node:module';
@@ -46,6 +47,8 @@ interface Profile {
 
 const tracing = process.env.BENCH_PROFILE_TRACER === '1';
 const pooledIds = process.env.BENCH_PROFILE_IDS === 'pooled';
+/** `read` or `write`: profile calls of that tool only. */
+const only = process.env.BENCH_PROFILE_ONLY;
 
 /** The child: warm up, print the start mark (µs, the profiler's clock), then the profiled calls. */
 async function workload(calls: number): Promise<void> {
@@ -65,8 +68,8 @@ async function workload(calls: number): Promise<void> {
     });
     const { run, finish } = await openRun(warden);
     for (let i = from; i < to; i++) {
-      expectOk(await run.tool('search_docs', readArgs(i)));
-      expectOk(await run.tool('send_email', writeArgs(i)));
+      if (only !== 'write') expectOk(await run.tool('search_docs', readArgs(i)));
+      if (only !== 'read') expectOk(await run.tool('send_email', writeArgs(i)));
     }
     await finish();
     await warden.close();
@@ -189,10 +192,10 @@ if (process.argv.includes('--child')) {
       const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile;
       const { self, charged, total, library } = analyse(profile, Number(mark.slice(MARK.length)));
 
-      const perCall = (ns: number) => formatNs(ns / (2 * calls));
+      const perCall = (ns: number) => formatNs(ns / ((only ? 1 : 2) * calls));
       const pct = (ns: number) => `${((ns / total) * 100).toFixed(1)}%`;
       console.log(
-        `\n━━ profile: ${calls} read + ${calls} write run.tool calls (default pipeline, memory store, ` +
+        `\n━━ profile: ${only ? `${calls} ${only}` : `${calls} read + ${calls} write`} run.tool calls (default pipeline, memory store, ` +
           `${tracing ? 'OpenTelemetry SDK tracer' : 'no tracer'}${pooledIds ? ', pooled-random generateId' : ''}) ` +
           'under node --cpu-prof',
       );
