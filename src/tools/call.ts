@@ -45,7 +45,7 @@ export interface ToolCall {
   loopObserved?: boolean;
   /** Set when a valid approval token was redeemed for this call. */
   approvedPendingId?: string;
-  /** The breaker state seen when the call reached the breaker. */
+  /** The breaker state: as the call reached the breaker, then as its attempts left it (for the span). */
   breakerState?: string;
   /** Store work of steps 1 and 3 not sent yet (see steps/prechecks.ts). */
   deferred?: Deferred;

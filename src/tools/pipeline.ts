@@ -186,6 +186,7 @@ function finish(call: ToolCall, outcome: ToolOutcome | null, thrown: unknown): v
     const attributes: Attributes = { [ATTR.WARDEN_TOOL_OUTCOME]: code };
     if (tool) attributes[ATTR.WARDEN_TOOL_EFFECT] = tool.effect;
     if (call.attempts > 0) attributes[ATTR.WARDEN_TOOL_ATTEMPTS] = call.attempts;
+    if (call.breakerState) attributes[ATTR.WARDEN_BREAKER_STATE] = call.breakerState;
     if (call.idempotencyKey) {
       attributes[ATTR.WARDEN_IDEMPOTENCY_KEY] = call.idempotencyKey;
       attributes[ATTR.WARDEN_IDEMPOTENCY_REPLAYED] = call.replayed === true;

@@ -114,8 +114,7 @@ export const breaker: PipelineStep = {
   run(call) {
     const b = call.run.core.breakers.get(call.tool!.breaker.key);
     const state = b.stateFor(call);
-    call.breakerState = state;
-    call.span.span.setAttribute(ATTR.WARDEN_BREAKER_STATE, state);
+    call.breakerState = state; // on the span as `warden.breaker.state` (pipeline.ts, finish)
     if (state === 'open') return whenOpen(call, new BreakerOpenError(b.key, b.retryAfterMs));
     return undefined;
   },
@@ -134,7 +133,7 @@ export const execute: PipelineStep = {
       if (error instanceof BreakerOpenError) return whenOpen(call, error);
       return failureFromError(call, error);
     } finally {
-      call.span.span.setAttribute(ATTR.WARDEN_BREAKER_STATE, b.state);
+      call.breakerState = b.state;
     }
   },
 };

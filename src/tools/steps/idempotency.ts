@@ -207,7 +207,6 @@ export const idempotency: PipelineStep = {
 function afterClaim(call: ToolCall, flushed: Flushed, key: string, request: ClaimRequest) {
   if (flushed.outcome) return flushed.outcome;
   call.idempotencyKey = key;
-  call.span.span.setAttribute(ATTR.WARDEN_IDEMPOTENCY_KEY, key);
   const claim = flushed.claim!;
   if (claim.status === 'rejected') {
     return storeFailure(call, 'claim', claim.reason, { allowFailOpen: false });
