@@ -51,8 +51,6 @@ export interface ToolCall {
   deferred?: Deferred;
   /** Store work due after the call: settlement, idempotency completion (see steps/after-call.ts). */
   after?: AfterWork;
-  /** Run after the outcome is known, in order (e.g. completing an idempotency claim). */
-  readonly finalizers: Array<(outcome: ToolOutcome | null, error: unknown) => Promise<void> | undefined>;
 }
 
 /** One named step of the pipeline: return an outcome to finish the call, or nothing to go on. */

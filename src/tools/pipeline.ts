@@ -8,6 +8,7 @@ import { argsHashOf } from './args-hash.js';
 import type { PipelineStep, ToolCall } from './call.js';
 import { TOOL_NAME_PATTERN } from './define-tool.js';
 import type { ToolOutcome } from './outcome.js';
+import { finishStoreWork } from './steps/after-call.js';
 import { approval } from './steps/approval.js';
 import { auditIntent } from './steps/audit-intent.js';
 import { allowlist, runChecks, toolCallBudget } from './steps/checks.js';
@@ -112,7 +113,6 @@ export async function runToolPipeline(
     breakerState: undefined,
     deferred: undefined,
     after: undefined,
-    finalizers: [],
   };
 
   let outcome: ToolOutcome | null = null;
@@ -156,10 +156,10 @@ export async function runToolPipeline(
       thrown = error;
     }
   }
-  for (let i = 0; i < call.finalizers.length; i++) {
-    const finalize = call.finalizers[i]!;
+  if (call.after) {
+    // The store work due after the call (settlement, idempotency completion): see steps/after-call.ts.
     try {
-      const done = finalize(outcome, thrown);
+      const done = finishStoreWork(call, outcome);
       if (done) await done;
     } catch (error) {
       span.span.recordException(error instanceof Error ? error : new Error(String(error)));

@@ -15,11 +15,9 @@ export interface AfterWork {
   claim?: HeldClaim;
 }
 
+/** The call's after-work; the pipeline runs it once the outcome is known ({@link finishStoreWork}). */
 function work(call: ToolCall): AfterWork {
-  if (!call.after) {
-    call.after = {};
-    call.finalizers.push((outcome) => finishStoreWork(call, outcome));
-  }
+  call.after ??= {};
   return call.after;
 }
 
@@ -39,7 +37,7 @@ export function completeAfterCall(call: ToolCall, claim: HeldClaim): void {
  * (`warden.store_error`); a completion that could not be written is thrown, which records it on the
  * call's span. Neither changes the outcome.
  */
-function finishStoreWork(call: ToolCall, outcome: ToolOutcome | null): Promise<void> | undefined {
+export function finishStoreWork(call: ToolCall, outcome: ToolOutcome | null): Promise<void> | undefined {
   const { run } = call;
   const { settle, claim } = call.after ?? {};
   const settlement = settle

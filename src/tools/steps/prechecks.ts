@@ -89,16 +89,20 @@ export function flushPrechecks(call: ToolCall, claim?: ClaimRequest): Flushed | 
   const answer = beforeCall(run.core.store, request);
   // An in-process store answers in the same tick: so does this, unless the call ends here.
   return answer instanceof Promise
-    ? answer.then((settled) => actOn({ call, deferred, sent: { plan, claim }, answer: settled }))
-    : actOn({ call, deferred, sent: { plan, claim }, answer });
+    ? answer.then((settled) => actOn(call, deferred, plan, claim, settled))
+    : actOn(call, deferred, plan, claim, answer);
 }
 
 const NOTHING: Flushed = Object.freeze({});
 
 /** Act on the first round trip's answers, in pipeline order (see {@link flushPrechecks}). */
-function actOn(ending: Ending): Flushed | Promise<Flushed> {
-  const { call, deferred, answer } = ending;
-  const { plan, claim } = ending.sent;
+function actOn(
+  call: ToolCall,
+  deferred: Deferred | undefined,
+  plan: BeforeCallSent['plan'],
+  claim: ClaimRequest | undefined,
+  answer: BeforeCallResult,
+): Flushed | Promise<Flushed> {
   const { run } = call;
   const kill = answer.kill;
   if (kill?.status === 'rejected') {
@@ -106,13 +110,13 @@ function actOn(ending: Ending): Flushed | Promise<Flushed> {
     const outcome = storeFailure(call, 'findKill', kill.reason, { allowFailOpen: false })!;
     const tool = run.core.registry.get(call.name);
     if (!(tool?.effect === 'read' && run.core.store.failOpen?.reads === true)) {
-      return endWith(ending, 'start', { outcome });
+      return endWith({ call, deferred, sent: { plan, claim }, answer }, 'start', { outcome });
     }
   } else if (kill) {
     try {
       run.afterKillLookup(kill.value);
     } catch (stop) {
-      return endWith(ending, 'start', undefined, stop);
+      return endWith({ call, deferred, sent: { plan, claim }, answer }, 'start', undefined, stop);
     }
   }
 
@@ -120,13 +124,13 @@ function actOn(ending: Ending): Flushed | Promise<Flushed> {
     const reserve = answer.reserve!;
     if (reserve.status === 'rejected') {
       const outcome = storeFailure(call, 'reserve', reserve.reason, { allowFailOpen: true });
-      if (outcome) return endWith(ending, 'budget', { outcome });
+      if (outcome) return endWith({ call, deferred, sent: { plan, claim }, answer }, 'budget', { outcome });
     } else if (!reserve.value.ok) {
       const refusal = run.scoped.refusal(plan, reserve.value);
       try {
         run.exceed(refusal.dimension, refusal.scope, refusal.limit, refusal.used);
       } catch (stop) {
-        return endWith(ending, 'budget', undefined, stop);
+        return endWith({ call, deferred, sent: { plan, claim }, answer }, 'budget', undefined, stop);
       }
     } else {
       settleAfterCall(call, plan.reservation);
