@@ -74,6 +74,8 @@ export class Breaker {
       rollingCountTimeout: options.rollingWindowMs,
       rollingCountBuckets: 10,
       enableSnapshots: false,
+      // Only counts decide; latency percentiles would cost an array push per call for nothing.
+      rollingPercentilesEnabled: false,
       errorFilter: (error: unknown) => isNeutral(error),
     });
     // opossum emits 'failure' synchronously just before it may emit 'open': remember whose failure it was,
