@@ -366,11 +366,19 @@ class MemoryStore implements Store {
     if (!entry) return false;
     const text = boundRecordText(record, this.#maxResultBytes);
     const expiresAt = now + ttlMs;
+    // The owner matters only while the claim is in flight: a settled record does not keep it.
     this.#claims.set(
       key,
       text !== undefined
-        ? { state, fingerprint: entry.fingerprint, owner, fence, recordText: text, expiresAt }
-        : { state, fingerprint: entry.fingerprint, owner, fence, record: structuredClone(record), expiresAt },
+        ? { state, fingerprint: entry.fingerprint, owner: '', fence, recordText: text, expiresAt }
+        : {
+            state,
+            fingerprint: entry.fingerprint,
+            owner: '',
+            fence,
+            record: structuredClone(record),
+            expiresAt,
+          },
     );
     this.#note(expiresAt);
     return true;
