@@ -1,5 +1,4 @@
 // Tools, wardens and run handles shared by the benchmarks.
-import { getRandomValues } from 'node:crypto';
 import {
   createWarden,
   defineTool,
@@ -8,7 +7,6 @@ import {
   type RunResult,
   type Warden,
 } from 'agent-warden';
-import { ulid } from 'ulid';
 import { z } from 'zod';
 
 /** What both tools return: small, like a real lookup's summary. */
@@ -108,22 +106,4 @@ export async function openRun(
 /** Fail loudly when a benchmarked call was refused: a refusal is a different (shorter) path. */
 export function expectOk(outcome: { ok: boolean; forModel(): string }): void {
   if (!outcome.ok) throw new Error(`a benchmarked tool call was refused: ${outcome.forModel()}`);
-}
-
-/**
- * A `generateId` for what-if measurements: ulids whose randomness comes from a pooled buffer. ulid's
- * default PRNG reads one byte of crypto randomness per character (16 `getRandomValues` calls per id),
- * which the profile shows as the largest single cost of a tool call.
- */
-export function pooledUlid(): () => string {
-  const pool = new Uint8Array(4_096);
-  let next = pool.length;
-  const prng = () => {
-    if (next === pool.length) {
-      getRandomValues(pool);
-      next = 0;
-    }
-    return pool[next++]! / 256;
-  };
-  return () => ulid(undefined, prng);
 }

@@ -10,7 +10,6 @@
 //
 //   node --import tsx bench/profile.ts [calls]     (default 20,000 calls of each tool)
 //   BENCH_PROFILE_TRACER=1 node --import tsx bench/profile.ts   (with the OpenTelemetry SDK tracer)
-//   BENCH_PROFILE_IDS=pooled node --import tsx bench/profile.ts (generateId from a pooled buffer: what is left)
 //   BENCH_PROFILE_ONLY=write node --import tsx bench/profile.ts (calls of the write tool only; or read)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -18,7 +17,7 @@ import { findSourceMap, type SourceMapping } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchWarden, expectOk, openRun, pooledUlid, readArgs, writeArgs } from './fixtures.js';
+import { benchWarden, expectOk, openRun, readArgs, writeArgs } from './fixtures.js';
 import { formatNs, main, printTable, QUICK } from './harness.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -46,7 +45,6 @@ interface Profile {
 }
 
 const tracing = process.env.BENCH_PROFILE_TRACER === '1';
-const pooledIds = process.env.BENCH_PROFILE_IDS === 'pooled';
 /** `read` or `write`: profile calls of that tool only. */
 const only = process.env.BENCH_PROFILE_ONLY;
 
@@ -64,7 +62,6 @@ async function workload(calls: number): Promise<void> {
   const batch = async (from: number, to: number) => {
     const warden = benchWarden({
       ...(tracer ? { telemetry: { tracer } } : {}),
-      ...(pooledIds ? { generateId: pooledUlid() } : {}),
     });
     const { run, finish } = await openRun(warden);
     for (let i = from; i < to; i++) {
@@ -196,7 +193,7 @@ if (process.argv.includes('--child')) {
       const pct = (ns: number) => `${((ns / total) * 100).toFixed(1)}%`;
       console.log(
         `\n━━ profile: ${only ? `${calls} ${only}` : `${calls} read + ${calls} write`} run.tool calls (default pipeline, memory store, ` +
-          `${tracing ? 'OpenTelemetry SDK tracer' : 'no tracer'}${pooledIds ? ', pooled-random generateId' : ''}) ` +
+          `${tracing ? 'OpenTelemetry SDK tracer' : 'no tracer'}) ` +
           'under node --cpu-prof',
       );
       console.log(

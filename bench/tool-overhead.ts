@@ -6,16 +6,7 @@
 
 import { ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
 import CircuitBreaker from 'opossum';
-import {
-  benchWarden,
-  expectOk,
-  type OpenRun,
-  openRun,
-  pooledUlid,
-  readArgs,
-  work,
-  writeArgs,
-} from './fixtures.js';
+import { benchWarden, expectOk, type OpenRun, openRun, readArgs, work, writeArgs } from './fixtures.js';
 import {
   compare,
   difference,
@@ -42,12 +33,12 @@ main(async () => {
   // A fresh warden (and so a fresh memory store) for each guarded batch: a write call leaves an
   // idempotency record for 24 h, and the store's key cap must not be what the benchmark measures.
   let current: { warden: ReturnType<typeof benchWarden>; open: OpenRun } | undefined;
-  const fresh = async (fastIds: boolean) => {
+  const fresh = async () => {
     if (current) {
       await current.open.finish();
       await current.warden.close();
     }
-    const warden = benchWarden(fastIds ? { generateId: pooledUlid() } : {});
+    const warden = benchWarden();
     current = { warden, open: await openRun(warden) };
   };
 
@@ -59,20 +50,11 @@ main(async () => {
       cockatiel: (i) => cockatiel.execute(() => work(readArgs(i))),
       'run.tool read': async (i) => expectOk(await current!.open.run.tool('search_docs', readArgs(i))),
       'run.tool write': async (i) => expectOk(await current!.open.run.tool('send_email', writeArgs(i))),
-      'what-if: read, pooled ids': async (i) =>
-        expectOk(await current!.open.run.tool('search_docs', readArgs(i))),
-      'what-if: write, pooled ids': async (i) =>
-        expectOk(await current!.open.run.tool('send_email', writeArgs(i))),
     },
     {
       rounds: scaled(25, 0.4),
       batchMs: scaled(25, 0.4),
-      beforeBatch: (variant) =>
-        variant.startsWith('run.tool')
-          ? fresh(false)
-          : variant.startsWith('what-if')
-            ? fresh(true)
-            : undefined,
+      beforeBatch: (variant) => (variant.startsWith('run.tool') ? fresh() : undefined),
     },
   );
   await current?.open.finish();
@@ -93,9 +75,6 @@ main(async () => {
     ]);
   }
   printTable(rows);
-  console.log(
-    "   what-if rows: the same calls with `generateId` drawing ulid's randomness from a pooled buffer",
-  );
 
   const fire = result.opossum.median;
   for (const kind of ['read', 'write'] as const) {

@@ -98,7 +98,7 @@ export function storeContract(name: string, make: MakeStore, options: ContractOp
       for (const cleanup of cleanups.splice(0)) await cleanup();
     });
 
-    async function setup(context: TestContext): Promise<Setup> {
+    async function setup(_context: TestContext): Promise<Setup> {
       const clock = createManualClock(CONTRACT_START);
       const harness = await make(clock);
       if (harness.cleanup) cleanups.push(harness.cleanup);

@@ -1,7 +1,6 @@
 import { context as otelContext } from '@opentelemetry/api';
 import { RunStop, WardenConfigError } from '../../errors.js';
 import { raceAbort } from '../../internal/abort.js';
-import { ATTR } from '../../telemetry/attributes.js';
 import type { PipelineStep, ToolCall } from '../call.js';
 import type { ToolContext } from '../define-tool.js';
 import { fail, okOutcome, type ToolOutcome } from '../outcome.js';

@@ -5,7 +5,6 @@ import type {
   IdempotencyClaim,
   IdempotencyRecord,
 } from '../../store/types.js';
-import { ATTR } from '../../telemetry/attributes.js';
 import { argsHashOf, canonicalArgsOf } from '../args-hash.js';
 import type { PipelineStep, ToolCall } from '../call.js';
 import { fail, failureOutcome, okOutcome, type ToolOutcome } from '../outcome.js';
