@@ -5,6 +5,9 @@ import type { BreakerOptions } from '../define-tool.js';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
+/** What runs through a breaker: a function of the call and the attempt number. */
+type Attempted = (context: unknown, attempt: number) => Promise<unknown>;
+
 /** Thrown (never to the model) when a breaker refuses a call. */
 export class BreakerOpenError extends Error {
   readonly key: string;
@@ -45,7 +48,7 @@ export class Breaker {
   #state: BreakerState = 'closed';
   #openedAt = 0;
   #trialInFlight = false;
-  #cb: CircuitBreaker<[() => Promise<unknown>, unknown], unknown>;
+  #cb: CircuitBreaker<[Attempted, unknown, number], unknown>;
   readonly #clock: Clock;
   readonly #onTransition: (key: string, state: BreakerState, context: unknown) => void;
   #context: unknown;
@@ -63,21 +66,24 @@ export class Breaker {
   }
 
   /** A new opossum breaker: closed, with an empty rolling window. */
-  #create(): CircuitBreaker<[() => Promise<unknown>, unknown], unknown> {
+  #create(): CircuitBreaker<[Attempted, unknown, number], unknown> {
     const { options } = this;
     // The second argument (the call) rides along so the failure that opens the circuit is attributed to it.
-    const cb = new CircuitBreaker((fn: () => Promise<unknown>, _context: unknown) => fn(), {
-      timeout: false,
-      resetTimeout: NEVER,
-      errorThresholdPercentage: options.errorThresholdPercentage,
-      volumeThreshold: options.volumeThreshold,
-      rollingCountTimeout: options.rollingWindowMs,
-      rollingCountBuckets: 10,
-      enableSnapshots: false,
-      // Only counts decide; latency percentiles would cost an array push per call for nothing.
-      rollingPercentilesEnabled: false,
-      errorFilter: (error: unknown) => isNeutral(error),
-    });
+    const cb = new CircuitBreaker(
+      (fn: Attempted, context: unknown, attempt: number) => fn(context, attempt),
+      {
+        timeout: false,
+        resetTimeout: NEVER,
+        errorThresholdPercentage: options.errorThresholdPercentage,
+        volumeThreshold: options.volumeThreshold,
+        rollingCountTimeout: options.rollingWindowMs,
+        rollingCountBuckets: 10,
+        enableSnapshots: false,
+        // Only counts decide; latency percentiles would cost an array push per call for nothing.
+        rollingPercentilesEnabled: false,
+        errorFilter: (error: unknown) => isNeutral(error),
+      },
+    );
     // opossum emits 'failure' synchronously just before it may emit 'open': remember whose failure it was,
     // since overlapping calls may have set #context since this one started.
     cb.on('failure', (_error: unknown, _latencyMs: number, args: unknown[]) => {
@@ -110,25 +116,26 @@ export class Breaker {
   }
 
   /**
-   * Run `fn` through the breaker; throws `BreakerOpenError` without calling it when open.
-   * `context` (the tool call) reaches the transition listener for transitions this call causes.
+   * Run `fn(context, attempt)` through the breaker; rejects with `BreakerOpenError` without calling it
+   * when open. `context` (the tool call) reaches the transition listener for transitions this call
+   * causes. (`fn` gets its arguments passed through, so a call needs no closure.)
    */
-  run<T>(fn: () => Promise<T>, context?: unknown): Promise<T> {
+  run<C, T>(fn: (context: C, attempt: number) => Promise<T>, context: C, attempt: number): Promise<T> {
     this.#context = context;
     const state = this.state;
     if (state === 'open') return Promise.reject(new BreakerOpenError(this.key, this.retryAfterMs));
     // Closed: opossum counts the call; nothing of this class's state changes with its result.
-    if (state === 'closed') return this.#cb.fire(fn, context) as Promise<T>;
-    return this.#trial(fn, context);
+    if (state === 'closed') return this.#cb.fire(fn as Attempted, context, attempt) as Promise<T>;
+    return this.#trial(fn as Attempted, context, attempt) as Promise<T>;
   }
 
   /** Half-open: the one trial call, whose result alone closes or reopens the circuit. */
-  async #trial<T>(fn: () => Promise<T>, context?: unknown): Promise<T> {
+  async #trial(fn: Attempted, context: unknown, attempt: number): Promise<unknown> {
     if (this.#trialInFlight) throw new BreakerOpenError(this.key, this.retryAfterMs);
     this.#trialInFlight = true;
     this.#cb.close(); // let opossum fire the trial call
     try {
-      const value = (await this.#cb.fire(fn, context)) as T;
+      const value = await this.#cb.fire(fn, context, attempt);
       this.#context = context;
       this.#trialInFlight = false;
       this.#set('closed');

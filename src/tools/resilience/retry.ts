@@ -3,7 +3,7 @@ import { RunStop } from '../../errors.js';
 import { ATTR, SPAN_EVENT } from '../../telemetry/attributes.js';
 import type { ToolCall } from '../call.js';
 import { backoffDelay, sleep } from './backoff.js';
-import { BreakerOpenError } from './breaker.js';
+import { type Breaker, BreakerOpenError } from './breaker.js';
 import { isTransientError, surelyNotProcessed } from './transient.js';
 
 /** A non-Error value thrown by `execute`, wrapped so it can be classified and reported. */
@@ -93,19 +93,31 @@ async function beforeRetry(call: ToolCall, error: Error, attempt: number): Promi
  * usage, and is audited. A retry whose backoff would outlive the run's
  * duration budget is not made. Breaker refusals and run stops are never retried.
  *
- * The first attempt runs directly; p-retry takes over only after a transient failure.
+ * The first attempt runs directly; p-retry takes over only after a transient failure. Each attempt
+ * goes through `breaker` as `attempt(call, n)`.
  */
-export async function withRetries<T>(call: ToolCall, attempt: (n: number) => Promise<T>): Promise<T> {
-  const retries = call.tool!.retry.retries;
+export function withRetries<T>(
+  call: ToolCall,
+  breaker: Breaker,
+  attempt: (call: ToolCall, n: number) => Promise<T>,
+): Promise<T> {
   call.attempts = 1;
-  try {
-    return await attempt(1);
-  } catch (thrown) {
-    const error = failedAttempt(call, thrown);
-    if (retries === 0 || !retryable(call, error)) throw error;
-    await beforeRetry(call, error, 1);
-  }
-  return retryRest(call, attempt, retries);
+  return breaker
+    .run(attempt, call, 1)
+    .then(undefined, (thrown: unknown) => afterFirstFailure(call, breaker, attempt, thrown));
+}
+
+async function afterFirstFailure<T>(
+  call: ToolCall,
+  breaker: Breaker,
+  attempt: (call: ToolCall, n: number) => Promise<T>,
+  thrown: unknown,
+): Promise<T> {
+  const retries = call.tool!.retry.retries;
+  const error = failedAttempt(call, thrown);
+  if (retries === 0 || !retryable(call, error)) throw error;
+  await beforeRetry(call, error, 1);
+  return retryRest(call, (n) => breaker.run(attempt, call, n), retries);
 }
 
 /** Attempts 2 to `retries + 1`, through p-retry. */

@@ -122,20 +122,26 @@ export const breaker: PipelineStep = {
 /** 11. Execute: each attempt through the breaker with its own timeout; transient errors retried. */
 export const execute: PipelineStep = {
   name: 'execute',
-  async run(call) {
+  run(call) {
     if (call.fallback) return undefined; // the breaker step already answered with the fallback
-    const b = call.run.core.breakers.get(call.tool!.breaker.key);
-    try {
-      call.value = await withRetries(call, (attempt) => b.run(() => executeAttempt(call, attempt), call));
-      return undefined;
-    } catch (error) {
-      if (error instanceof BreakerOpenError) return whenOpen(call, error);
-      return failureFromError(call, error);
-    } finally {
-      call.breakerState = b.state;
-    }
+    return withRetries(call, call.run.core.breakers.get(call.tool!.breaker.key), executeAttempt).then(
+      (value) => executed(call, value),
+      (error: unknown) => notExecuted(call, error),
+    );
   },
 };
+
+function executed(call: ToolCall, value: unknown): undefined {
+  call.value = value;
+  call.breakerState = call.run.core.breakers.get(call.tool!.breaker.key).state;
+  return undefined;
+}
+
+function notExecuted(call: ToolCall, error: unknown): ToolOutcome | Promise<ToolOutcome | undefined> {
+  call.breakerState = call.run.core.breakers.get(call.tool!.breaker.key).state;
+  if (error instanceof BreakerOpenError) return whenOpen(call, error);
+  return failureFromError(call, error);
+}
 
 /** Map an error from `execute` to an outcome; a run stop is rethrown. */
 export function failureFromError(call: ToolCall, error: unknown): ToolOutcome {
@@ -185,22 +191,30 @@ export function failureFromError(call: ToolCall, error: unknown): ToolOutcome {
 /** 12. Check the result against the tool's output schema. */
 export const outputSchema: PipelineStep = {
   name: 'output-schema',
-  async run(call) {
-    const tool = call.tool!;
-    const schema = tool.tool.output;
+  run(call) {
+    const schema = call.tool!.tool.output;
     if (!schema) return okOutcome(call.value, call.callId, { fallback: call.fallback ?? false });
-    const result = await schema.safeParseAsync(call.value);
-    if (!result.success) {
-      const issues = result.error.issues
-        .slice(0, 20)
-        .map((i) => ({ path: i.path.map(String), message: i.message }));
-      return fail(
-        'invalid_output',
-        `${tool.name} returned a result that does not match its declared output; do not rely on it.`,
-        call.callId,
-        { issues },
-      );
-    }
-    return okOutcome(result.data, call.callId, { fallback: call.fallback ?? false });
+    return schema.safeParseAsync(call.value).then((result) => checkedOutput(call, result));
   },
 };
+
+function checkedOutput(
+  call: ToolCall,
+  result:
+    | { success: true; data: unknown }
+    | { success: false; error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> } },
+): ToolOutcome {
+  const tool = call.tool!;
+  if (!result.success) {
+    const issues = result.error.issues
+      .slice(0, 20)
+      .map((i) => ({ path: i.path.map(String), message: i.message }));
+    return fail(
+      'invalid_output',
+      `${tool.name} returned a result that does not match its declared output; do not rely on it.`,
+      call.callId,
+      { issues },
+    );
+  }
+  return okOutcome(result.data, call.callId, { fallback: call.fallback ?? false });
+}
