@@ -38,7 +38,16 @@ export const sendEmail = defineTool({
   execute: work,
 });
 
-export const TOOLS = [searchDocs, sendEmail] as const;
+/** The same write tool without idempotency: what the rest of a write call costs. */
+export const sendEmailOnce = defineTool({
+  name: 'send_email_unkeyed',
+  description: 'Sends an email (no idempotency key)',
+  input: sendEmail.input,
+  idempotency: false,
+  execute: work,
+});
+
+export const TOOLS = [searchDocs, sendEmail, sendEmailOnce] as const;
 
 /** Arguments that differ on every call (identical consecutive calls would trip loop detection). */
 export const readArgs = (i: number) => ({ query: `refund policy ${i}`, limit: 5 });

@@ -50,6 +50,8 @@ main(async () => {
       cockatiel: (i) => cockatiel.execute(() => work(readArgs(i))),
       'run.tool read': async (i) => expectOk(await current!.open.run.tool('search_docs', readArgs(i))),
       'run.tool write': async (i) => expectOk(await current!.open.run.tool('send_email', writeArgs(i))),
+      'run.tool write, idempotency: false': async (i) =>
+        expectOk(await current!.open.run.tool('send_email_unkeyed', writeArgs(i))),
     },
     {
       rounds: scaled(25, 0.4),

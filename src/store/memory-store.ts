@@ -269,7 +269,7 @@ class MemoryStore implements Store {
   async setKill(record: KillRecord): Promise<void> {
     const now = this.#begin();
     const copy = structuredClone(record);
-    this.#ensureRoom(now, () => (this.#kills.has(record.scope) ? 0 : 1));
+    this.#ensureRoom(now, this.#kills.has(record.scope) ? 0 : 1);
     this.#kills.set(record.scope, copy);
   }
 
@@ -305,7 +305,7 @@ class MemoryStore implements Store {
       return true;
     }
     if ((holders?.size ?? 0) >= limit) return false;
-    this.#ensureRoom(now, () => 1);
+    this.#ensureRoom(now, 1);
     let current = this.#slots.get(key);
     if (!current) {
       current = new Map();
@@ -346,10 +346,18 @@ class MemoryStore implements Store {
       return { status: entry.state, fingerprint: entry.fingerprint, record };
     }
     // No live entry, or an in-flight claim whose lease expired: (take over and) claim with a new fence.
-    this.#ensureRoom(now, () => 1);
+    this.#ensureRoom(now, 1);
     this.#fence += 1;
     const expiresAt = now + leaseMs;
-    this.#claims.set(key, { state: 'in_flight', fingerprint, owner, fence: this.#fence, expiresAt });
+    this.#claims.set(key, {
+      state: 'in_flight',
+      fingerprint,
+      owner,
+      fence: this.#fence,
+      expiresAt,
+      recordText: undefined,
+      record: undefined,
+    });
     this.#note(expiresAt);
     return { status: 'claimed', fence: this.#fence };
   }
@@ -365,21 +373,15 @@ class MemoryStore implements Store {
     const entry = this.#ownedClaim(key, owner, fence, now);
     if (!entry) return false;
     const text = boundRecordText(record, this.#maxResultBytes);
+    // A copy that cannot be made throws here, before the entry changes.
+    const copy = text === undefined ? structuredClone(record) : undefined;
     const expiresAt = now + ttlMs;
-    // The owner matters only while the claim is in flight: a settled record does not keep it.
-    this.#claims.set(
-      key,
-      text !== undefined
-        ? { state, fingerprint: entry.fingerprint, owner: '', fence, recordText: text, expiresAt }
-        : {
-            state,
-            fingerprint: entry.fingerprint,
-            owner: '',
-            fence,
-            record: structuredClone(record),
-            expiresAt,
-          },
-    );
+    // Settled in place. The owner matters only while the claim is in flight: a settled record drops it.
+    entry.state = state;
+    entry.owner = '';
+    entry.expiresAt = expiresAt;
+    entry.recordText = text;
+    entry.record = copy;
     this.#note(expiresAt);
     return true;
   }
@@ -402,7 +404,7 @@ class MemoryStore implements Store {
     const now = this.#begin();
     positive('ttlMs', ttlMs);
     if (this.#live(this.#nonces, nonce, now)) return false;
-    this.#ensureRoom(now, () => 1);
+    this.#ensureRoom(now, 1);
     const expiresAt = now + ttlMs;
     this.#nonces.set(nonce, { expiresAt });
     this.#note(expiresAt);
@@ -416,7 +418,7 @@ class MemoryStore implements Store {
     positive('ttlMs', ttlMs);
     const copy = structuredClone(value);
     const existing = this.#live(this.#records, key, now);
-    if (!existing) this.#ensureRoom(now, () => 1);
+    if (!existing) this.#ensureRoom(now, 1);
     // Versions keep increasing across puts, so a writer holding an older version cannot overwrite.
     this.#writeRecord(key, copy, (existing?.version ?? 0) + 1, now + ttlMs);
   }
@@ -487,10 +489,11 @@ class MemoryStore implements Store {
    * after a sweep. `needed` is counted again after the sweep, which may have dropped entries the
    * operation was going to reuse.
    */
-  #ensureRoom(now: number, needed: () => number): void {
-    if (this.#size() + needed() <= this.#maxKeys) return;
+  /** Room for `needed` more entries (a count, or a function counting them), sweeping if full; throws when none. */
+  #ensureRoom(now: number, needed: number | (() => number)): void {
+    if (this.#size() + (typeof needed === 'number' ? needed : needed()) <= this.#maxKeys) return;
     if (now >= this.#nextExpiry) this.#sweep(now);
-    if (this.#size() + needed() > this.#maxKeys) {
+    if (this.#size() + (typeof needed === 'number' ? needed : needed()) > this.#maxKeys) {
       throw new Error(
         `memoryStore: maxKeys (${this.#maxKeys}) reached and every entry is live ` +
           '(budget counters, reservations, idempotency claims, nonces, slots, kill flags, records); ' +
