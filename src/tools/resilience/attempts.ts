@@ -23,6 +23,9 @@ interface Queue {
   head: number;
 }
 
+/** Settled entries are dropped in bulk once there are more of them than this (and than pending ones). */
+const MIN_COMPACTION = 1024;
+
 /** Monotonic milliseconds: time-outs must not move with the wall clock. */
 const now = () => performance.now();
 
@@ -37,6 +40,8 @@ export class Deadlines {
   /** When the armed timer fires (monotonic ms). */
   #armedAt = Number.POSITIVE_INFINITY;
   #pending = 0;
+  /** Settled entries still queued behind a pending one (dropped in bulk, see `settled`). */
+  #dead = 0;
   #closed = false;
 
   /** Abort `attempt` with an `AttemptTimeout` unless it settles within `timeoutMs`. */
@@ -60,13 +65,46 @@ export class Deadlines {
     if (deadline.attempt === null) return;
     deadline.attempt = null;
     this.#pending -= 1;
-    if (this.#pending > 0) return;
+    if (this.#pending > 0) {
+      // Behind a pending attempt (a hung tool), settled entries would pile up until its deadline:
+      // drop them once they outnumber the pending ones (amortised O(1) per attempt).
+      this.#dead += 1;
+      if (this.#dead > MIN_COMPACTION && this.#dead > this.#pending) this.#compact();
+      return;
+    }
     // Nothing is pending: every queued entry is dead, so the queues can be emptied at once.
     for (const queue of this.#queues.values()) {
       queue.items.length = 0;
       queue.head = 0;
     }
+    this.#dead = 0;
     this.#timer?.unref();
+  }
+
+  #compact(): void {
+    for (const [timeoutMs, queue] of this.#queues) {
+      const live = queue.items.slice(queue.head).filter((d) => d.attempt !== null);
+      if (live.length === 0) this.#queues.delete(timeoutMs);
+      else this.#queues.set(timeoutMs, { items: live, head: 0 });
+    }
+    this.#dead = 0;
+  }
+
+  /** @internal Deadlines not yet settled or fired. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** @internal Entries held in the queues, settled ones included until they are dropped. */
+  get queued(): number {
+    let n = 0;
+    for (const queue of this.#queues.values()) n += queue.items.length - queue.head;
+    return n;
+  }
+
+  /** @internal True when the timer keeps the process alive (only while a deadline is pending). */
+  get holdsProcess(): boolean {
+    return this.#timer?.hasRef() ?? false;
   }
 
   /** Clear the timer (`warden.close()`); pending attempts end with their run. */
@@ -102,6 +140,8 @@ export class Deadlines {
           due.push(deadline.attempt);
           deadline.attempt = null;
           this.#pending -= 1;
+        } else if (this.#dead > 0) {
+          this.#dead -= 1;
         }
       }
       // Drop what was consumed once it is most of the array (amortised O(1) per deadline).
