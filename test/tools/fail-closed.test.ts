@@ -2,6 +2,7 @@ import {
   type AuditEvent,
   createWarden,
   defineTool,
+  memoryStore,
   type ToolOutcome,
   type WardenOptions,
 } from 'agent-warden';
@@ -170,6 +171,21 @@ describe('fail closed: audit sink', () => {
 });
 
 describe('fail closed: store', () => {
+  it('the default memory store, full of live keys, answers in the same tick and still fails closed', async () => {
+    // memoryStore answers the warden's batches without promises (its in-process path): a part that
+    // throws there (no room for the claim) must come back as a failed part, not escape the pipeline.
+    const t = fixture({ store: memoryStore({ maxKeys: 3 }) });
+    const outcomes: ToolOutcome[] = [];
+    for (let i = 0; i < 4; i++) outcomes.push((await t.call('send_email', { to: `ada${i}` })).outcome);
+    const refused = outcomes.filter((o) => !o.ok);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused[0]).toMatchObject({
+      ok: false,
+      error: { code: 'store_unavailable', retryable: true, details: { operation: 'claim' } },
+    });
+    expect(t.send).toHaveBeenCalledTimes(outcomes.length - refused.length);
+  });
+
   it('a store whose claim throws: write tool store_unavailable, not executed', async () => {
     const { store, faults } = faultyStore();
     faults.set('claim', 'throw');
