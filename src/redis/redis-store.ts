@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { WardenConfigError } from '../errors.js';
-import { boundRecord, DEFAULT_MAX_RESULT_BYTES, maxResultBytesProblem } from '../store/result-size.js';
+import { boundRecordText, DEFAULT_MAX_RESULT_BYTES, maxResultBytesProblem } from '../store/result-size.js';
 import type {
   AfterCallAnswers,
   AfterCallRequest,
@@ -243,7 +243,8 @@ class RedisStore implements Store {
 
   #complete({ key, owner, fence, state, record, ttlMs }: CompleteRequest): Part<boolean> {
     const ttl = durationMs('ttlMs', ttlMs);
-    const json = JSON.stringify(boundRecord(record, this.#maxResultBytes));
+    // A result JSON cannot represent throws here (JSON.stringify), before anything is sent.
+    const json = boundRecordText(record, this.#maxResultBytes) ?? JSON.stringify(record);
     const args = [owner, fenceText(fence), state === 'completed' ? 'c' : 'i', json, ttl];
     return {
       commands: [{ name: 'complete', keys: [this.#keys.claim(key)], args }],

@@ -19,8 +19,11 @@ export function errorMessage(error: unknown): string {
   return text.length > MAX_ERROR_MESSAGE ? `${text.slice(0, MAX_ERROR_MESSAGE)}…` : text;
 }
 
-/** The context handed to `execute`, with the attempt's own signal (see attempts.ts). */
-function attemptContext(call: ToolCall, attempt: number, signal: AbortSignal): ToolContext {
+/**
+ * The context handed to `execute` (with the attempt's own signal, see attempts.ts) or to a breaker's
+ * `fallback` (with the run's).
+ */
+function toolContext(call: ToolCall, attempt: number, signal: AbortSignal): ToolContext {
   const { run } = call;
   return {
     runId: run.id,
@@ -32,22 +35,6 @@ function attemptContext(call: ToolCall, attempt: number, signal: AbortSignal): T
     idempotencyKey: call.idempotencyKey,
     attempt,
     signal,
-  };
-}
-
-/** The context handed to a breaker's `fallback`: the run's signal. */
-function fallbackContext(call: ToolCall): ToolContext {
-  const { run } = call;
-  return {
-    runId: run.id,
-    callId: call.callId,
-    toolName: call.tool!.name,
-    userId: run.userId,
-    tenantId: run.tenantId,
-    sessionId: run.sessionId,
-    idempotencyKey: call.idempotencyKey,
-    attempt: call.attempts,
-    signal: run.signal,
   };
 }
 
@@ -67,7 +54,7 @@ export function executeAttempt(call: ToolCall, attempt: number): Promise<unknown
   let result: unknown;
   try {
     // User spans made inside `execute` nest under the tool span (with a context manager registered).
-    const ctx = attemptContext(call, attempt, state.signal);
+    const ctx = toolContext(call, attempt, state.signal);
     result = call.span.traced
       ? otelContext.with(call.span.context, tool.tool.execute, undefined, call.args, ctx)
       : tool.tool.execute(call.args, ctx);
@@ -85,7 +72,7 @@ async function whenOpen(call: ToolCall, error: BreakerOpenError): Promise<ToolOu
   const fallback = tool.tool.fallback;
   if (fallback) {
     try {
-      const ctx = fallbackContext(call);
+      const ctx = toolContext(call, call.attempts, call.run.signal);
       call.value = await raceAbort(
         Promise.resolve().then(() => fallback(call.args, ctx, error)),
         call.run.signal,
