@@ -20,10 +20,12 @@ import {
   formatNs,
   formatRatio,
   main,
-  printTable,
+  minus,
+  printComparison,
   Reporter,
   ratio,
   scaled,
+  vs,
 } from './harness.js';
 
 const TURNS: readonly ScriptedTurn[] = [
@@ -111,17 +113,10 @@ main(async () => {
   await shared?.close();
   await warden.close();
 
-  const rows = [['variant', 'median / loop', 'IQR', 'vs unguarded', 'added by the guard']];
-  for (const [name, stats] of Object.entries(result)) {
-    rows.push([
-      name,
-      formatNs(stats.median),
-      `${formatNs(stats.q1)} – ${formatNs(stats.q3)}`,
-      formatRatio(ratio(stats, result.unguarded)),
-      formatNs(difference(stats, result.unguarded)),
-    ]);
-  }
-  printTable(rows);
+  printComparison(result, 'loop', [
+    vs('vs unguarded', result.unguarded),
+    minus('added by the guard', result.unguarded),
+  ]);
   const perTest = difference(result['guarded test (mocks + withTools + close)'], result.unguarded);
   console.log(
     `   the guard adds ${formatNs(perTest)} per test: ${Math.round(1e9 / perTest)} such tests per CPU-second`,

@@ -17,10 +17,12 @@ import {
   formatNs,
   formatRatio,
   main,
-  printTable,
+  minus,
+  printComparison,
   Reporter,
   ratio,
   scaled,
+  vs,
 } from './harness.js';
 
 /** Target (5): the guarded loop at most this many times the unguarded one. */
@@ -175,17 +177,10 @@ main(async () => {
   const result = await compare({ unguarded, guarded }, { rounds: scaled(25, 0.4), batchMs: scaled(50, 0.4) });
   await warden.close();
 
-  const rows = [['variant', 'median / loop', 'IQR', 'vs unguarded', 'added by the guard']];
-  for (const [name, stats] of Object.entries(result)) {
-    rows.push([
-      name,
-      formatNs(stats.median),
-      `${formatNs(stats.q1)} – ${formatNs(stats.q3)}`,
-      formatRatio(ratio(stats, result.unguarded)),
-      formatNs(difference(stats, result.unguarded)),
-    ]);
-  }
-  printTable(rows);
+  printComparison(result, 'loop', [
+    vs('vs unguarded', result.unguarded),
+    minus('added by the guard', result.unguarded),
+  ]);
   const added = difference(result.guarded, result.unguarded);
   console.log(
     `   the guard adds ${formatNs(added)} per loop (3 model calls + 5 tool calls): ` +

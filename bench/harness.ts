@@ -284,6 +284,39 @@ export function printTable(rows: ReadonlyArray<ReadonlyArray<string>>): void {
   );
 }
 
+/** A column of {@link printComparison}: its header, and its cell for a variant's statistics. */
+export type Column = readonly [header: string, cell: (stats: Stats) => string];
+
+/** "vs `base`": the paired ratio to a baseline variant. */
+export const vs = (header: string, base: Stats): Column => [
+  header,
+  (stats) => formatRatio(ratio(stats, base)),
+];
+
+/** "added": the paired difference from a baseline variant. */
+export const minus = (header: string, base: Stats): Column => [
+  header,
+  (stats) => formatNs(difference(stats, base)),
+];
+
+/** One row per variant: its name, median and IQR per `unit`, then `columns`. */
+export function printComparison<K extends string>(
+  result: Comparison<K>,
+  unit: string,
+  columns: ReadonlyArray<Column>,
+): void {
+  const rows = [['variant', `median / ${unit}`, 'IQR', ...columns.map(([header]) => header)]];
+  for (const [name, stats] of Object.entries(result) as Array<[string, Stats]>) {
+    rows.push([
+      name,
+      formatNs(stats.median),
+      `${formatNs(stats.q1)} – ${formatNs(stats.q3)}`,
+      ...columns.map(([, cell]) => cell(stats)),
+    ]);
+  }
+  printTable(rows);
+}
+
 /** Run a benchmark's main function; a crash is printed and exits 1 (a missed target does not). */
 export function main(fn: () => Promise<void>): void {
   fn().then(

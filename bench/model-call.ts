@@ -9,13 +9,13 @@ import {
   compare,
   difference,
   formatNs,
-  formatRatio,
   main,
-  printTable,
+  minus,
+  printComparison,
   Reporter,
-  ratio,
   scaled,
   shareOf500ms,
+  vs,
 } from './harness.js';
 
 const PRICE: ModelPrice = { inputPerMTok: 2, outputPerMTok: 8, cachedInputPerMTok: 0.5 };
@@ -89,19 +89,11 @@ main(async () => {
   await current?.warden.close();
   if (!(usage.costUsd > 0 && costs > 0)) throw new Error('no cost was computed: the benchmark is wrong');
 
-  const rows = [['variant', 'median / call', 'IQR', 'vs bare', 'overhead', 'of a 500 ms call']];
-  for (const [name, stats] of Object.entries(result)) {
-    const overhead = difference(stats, result.bare);
-    rows.push([
-      name,
-      formatNs(stats.median),
-      `${formatNs(stats.q1)} – ${formatNs(stats.q3)}`,
-      formatRatio(ratio(stats, result.bare)),
-      formatNs(overhead),
-      shareOf500ms(overhead),
-    ]);
-  }
-  printTable(rows);
+  printComparison(result, 'call', [
+    vs('vs bare', result.bare),
+    minus('overhead', result.bare),
+    ['of a 500 ms call', (stats) => shareOf500ms(difference(stats, result.bare))],
+  ]);
   const overhead = difference(result['run.model'], result.bare);
   report.figure('run.model overhead', formatNs(overhead));
   report.info({

@@ -13,10 +13,10 @@ import {
   formatNs,
   formatRatio,
   main,
-  printTable,
+  printComparison,
   Reporter,
-  ratio,
   scaled,
+  vs,
 } from './harness.js';
 
 /** Target (1): the guard's overhead per call at most this many opossum `fire()`s. */
@@ -64,20 +64,13 @@ main(async () => {
   opossum.shutdown();
   opossumNoTimeout.shutdown();
 
-  const bare = result.bare;
-  const rows = [['variant', 'median / call', 'IQR', 'vs bare', 'vs opossum', 'vs cockatiel']];
-  for (const [name, stats] of Object.entries(result)) {
-    rows.push([
-      name,
-      formatNs(stats.median),
-      `${formatNs(stats.q1)} – ${formatNs(stats.q3)}`,
-      formatRatio(ratio(stats, bare)),
-      formatRatio(ratio(stats, result.opossum)),
-      formatRatio(ratio(stats, result.cockatiel)),
-    ]);
-  }
-  printTable(rows);
+  printComparison(result, 'call', [
+    vs('vs bare', result.bare),
+    vs('vs opossum', result.opossum),
+    vs('vs cockatiel', result.cockatiel),
+  ]);
 
+  const bare = result.bare;
   const fire = result.opossum.median;
   for (const kind of ['read', 'write'] as const) {
     const guarded = result[`run.tool ${kind}`];

@@ -18,10 +18,11 @@ import {
   formatNs,
   formatRatio,
   main,
-  printTable,
+  printComparison,
   Reporter,
   ratio,
   scaled,
+  vs,
 } from './harness.js';
 
 /** Target (2): the tracing of a guarded call at most this many times the cost of the tracing alone. */
@@ -147,17 +148,7 @@ main(async () => {
   contextManager.disable();
 
   const hand = result['hand span'];
-  const rows = [['variant', 'median / call', 'IQR', 'vs bare', 'vs hand span']];
-  for (const [name, stats] of Object.entries(result)) {
-    rows.push([
-      name,
-      formatNs(stats.median),
-      `${formatNs(stats.q1)} – ${formatNs(stats.q3)}`,
-      formatRatio(ratio(stats, result.bare)),
-      formatRatio(ratio(stats, hand)),
-    ]);
-  }
-  printTable(rows);
+  printComparison(result, 'call', [vs('vs bare', result.bare), vs('vs hand span', hand)]);
 
   const spanCost = difference(hand, result.bare);
   console.log(
