@@ -50,41 +50,9 @@ main(async () => {
     else plain = next;
   };
 
-  const handSpan = async (i: number) => {
-    const span = tracer.startSpan('execute_tool search_docs', {
-      kind: SpanKind.INTERNAL,
-      attributes: {
-        'gen_ai.operation.name': 'execute_tool',
-        'gen_ai.tool.name': 'search_docs',
-        'gen_ai.tool.call.id': `call_${i}`,
-        'gen_ai.tool.type': 'function',
-      },
-    });
-    try {
-      return await work(readArgs(i));
-    } finally {
-      span.end();
-    }
-  };
-  const handSpanWithContext = async (i: number) => {
-    const span = tracer.startSpan('execute_tool search_docs', {
-      kind: SpanKind.INTERNAL,
-      attributes: {
-        'gen_ai.operation.name': 'execute_tool',
-        'gen_ai.tool.name': 'search_docs',
-        'gen_ai.tool.call.id': `call_${i}`,
-        'gen_ai.tool.type': 'function',
-      },
-    });
-    try {
-      return await context.with(trace.setSpan(context.active(), span), () => work(readArgs(i)));
-    } finally {
-      span.end();
-    }
-  };
-  /** The span the warden makes for a call of `tool`, made by hand around the bare call. */
-  const asTheWarden = (tool: 'search_docs' | 'send_email') => async (i: number) => {
-    const span = tracer.startSpan(`execute_tool ${tool}`, {
+  /** The span the warden starts for a call of `tool`: its name, kind and 4 start attributes. */
+  const startToolSpan = (tool: 'search_docs' | 'send_email', i: number) =>
+    tracer.startSpan(`execute_tool ${tool}`, {
       kind: SpanKind.INTERNAL,
       attributes: {
         'gen_ai.operation.name': 'execute_tool',
@@ -93,6 +61,25 @@ main(async () => {
         'gen_ai.tool.type': 'function',
       },
     });
+  const handSpan = async (i: number) => {
+    const span = startToolSpan('search_docs', i);
+    try {
+      return await work(readArgs(i));
+    } finally {
+      span.end();
+    }
+  };
+  const handSpanWithContext = async (i: number) => {
+    const span = startToolSpan('search_docs', i);
+    try {
+      return await context.with(trace.setSpan(context.active(), span), () => work(readArgs(i)));
+    } finally {
+      span.end();
+    }
+  };
+  /** The span the warden makes for a call of `tool`, made by hand around the bare call. */
+  const asTheWarden = (tool: 'search_docs' | 'send_email') => async (i: number) => {
+    const span = startToolSpan(tool, i);
     try {
       const args = tool === 'search_docs' ? readArgs(i) : writeArgs(i);
       return await context.with(trace.setSpan(context.active(), span), () => work(args));
